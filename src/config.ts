@@ -1,0 +1,168 @@
+import path from "node:path";
+
+/**
+ * The one reader of the environment. Everything Switchyard can be told from outside is parsed and
+ * validated here once, then passed down as a plain object; no other module looks at process.env.
+ */
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string | undefined;
+  /** 32 raw bytes, decoded from base64; undefined when none was given. */
+  masterKey: Buffer | undefined;
+  dataDir: string;
+  logLevel: LogLevel;
+  /** Upper bound of pooled connections for PostgreSQL and MySQL (SQLite has one). */
+  dbPoolSize: number;
+  /** How long SIGTERM waits for in-flight requests before closing anyway. */
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly expected: string,
+  ) {
+    super(`${variable}: expected ${expected}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/** Values a caller sets in code (CLI flags, the library's options) win over the environment. */
+export type ConfigOverrides = Partial<{
+  port: number | string;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string;
+  masterKey: string;
+  dataDir: string;
+  logLevel: string;
+}>;
+
+export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
+  const raw = (name: string, override: string | number | undefined): string | undefined => {
+    if (override !== undefined) return String(override);
+    const value = env[name];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  };
+
+  const dataDir = raw("SWITCHYARD_DATA_DIR", overrides.dataDir) ?? "./data";
+  const databaseUrl =
+    raw("SWITCHYARD_DATABASE_URL", overrides.databaseUrl) ?? `sqlite:${path.join(dataDir, "switchyard.db")}`;
+
+  return {
+    port: parseInteger("SWITCHYARD_PORT", raw("SWITCHYARD_PORT", overrides.port), 8080, 0, 65535),
+    host: parseHost(raw("SWITCHYARD_HOST", overrides.host) ?? "127.0.0.1"),
+    databaseUrl: parseDatabaseUrl(databaseUrl),
+    redisUrl: parseRedisUrl(raw("SWITCHYARD_REDIS_URL", overrides.redisUrl)),
+    masterKey: parseMasterKey(raw("SWITCHYARD_MASTER_KEY", overrides.masterKey)),
+    dataDir,
+    logLevel: parseLogLevel(raw("SWITCHYARD_LOG_LEVEL", overrides.logLevel)),
+    dbPoolSize: parseInteger(
+      "SWITCHYARD_DB_POOL_SIZE",
+      raw("SWITCHYARD_DB_POOL_SIZE", undefined),
+      10,
+      1,
+      1000,
+    ),
+    shutdownTimeoutMs: parseInteger(
+      "SWITCHYARD_SHUTDOWN_TIMEOUT_MS",
+      raw("SWITCHYARD_SHUTDOWN_TIMEOUT_MS", undefined),
+      10_000,
+      0,
+      600_000,
+    ),
+  };
+}
+
+function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+function parseHost(value: string): string {
+  // A host name or an IPv4/IPv6 literal; anything with a scheme, path or port is a mistake.
+  if (!/^[A-Za-z0-9.:_-]+$/.test(value) || value.includes("//")) {
+    throw new ConfigError(
+      "SWITCHYARD_HOST",
+      `an interface address or host name such as 127.0.0.1, got "${value}"`,
+    );
+  }
+  return value;
+}
+
+const DATABASE_URL_EXPECTED =
+  "sqlite:<path> (or sqlite::memory:), postgres://user@host:port/db or mysql://user@host:port/db";
+
+function parseDatabaseUrl(value: string): string {
+  if (value.startsWith("sqlite:")) {
+    if (value.length === "sqlite:".length)
+      throw new ConfigError("SWITCHYARD_DATABASE_URL", DATABASE_URL_EXPECTED);
+    return value;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError("SWITCHYARD_DATABASE_URL", `${DATABASE_URL_EXPECTED}; the value is not a URL`);
+  }
+  const okProtocols = ["postgres:", "postgresql:", "mysql:", "mariadb:"];
+  if (!okProtocols.includes(url.protocol)) {
+    throw new ConfigError(
+      "SWITCHYARD_DATABASE_URL",
+      `${DATABASE_URL_EXPECTED}; got scheme "${url.protocol}"`,
+    );
+  }
+  if (url.pathname.replace(/^\//, "") === "") {
+    throw new ConfigError("SWITCHYARD_DATABASE_URL", `${DATABASE_URL_EXPECTED}; the URL names no database`);
+  }
+  return value;
+}
+
+function parseRedisUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "redis:" && url.protocol !== "rediss:")) {
+    // The value may carry a password: never echo it.
+    throw new ConfigError("SWITCHYARD_REDIS_URL", "a redis:// or rediss:// URL");
+  }
+  return value;
+}
+
+function parseMasterKey(value: string | undefined): Buffer | undefined {
+  if (value === undefined) return undefined;
+  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, "base64") : undefined;
+  if (bytes?.length !== 32) {
+    // Never echo the value: it is a secret even when malformed.
+    throw new ConfigError(
+      "SWITCHYARD_MASTER_KEY",
+      "32 random bytes in base64 (44 characters; make one with `openssl rand -base64 32`)",
+    );
+  }
+  return bytes;
+}
+
+function parseLogLevel(value: string | undefined): LogLevel {
+  if (value === undefined) return "info";
+  const level = LOG_LEVELS.find((l) => l === value.toLowerCase());
+  if (!level)
+    throw new ConfigError("SWITCHYARD_LOG_LEVEL", `one of ${LOG_LEVELS.join(", ")}, got "${value}"`);
+  return level;
+}

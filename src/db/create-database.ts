@@ -1,0 +1,96 @@
+import fs from "node:fs";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import { createPool as createMysqlPool } from "mysql2";
+import pg from "pg";
+import { type DatabaseTarget, type Dialect, parseDatabaseTarget } from "./database-url.js";
+import type { Database } from "./schema.js";
+import { SqliteValuesPlugin } from "./sqlite-values-plugin.js";
+
+export interface DatabaseOptions {
+  databaseUrl: string;
+  poolSize: number;
+}
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  target: DatabaseTarget;
+  /** Closes the pool (or the SQLite file); safe to call more than once. */
+  close(): Promise<void>;
+}
+
+const PG_INT8_OID = 20;
+
+export function createDatabase(options: DatabaseOptions): DatabaseHandle {
+  const target = parseDatabaseTarget(options.databaseUrl);
+  const db = new Kysely<Database>({
+    dialect: createDialect(target, options.poolSize),
+    plugins: target.dialect === "sqlite" ? [new SqliteValuesPlugin()] : [],
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    db,
+    dialect: target.dialect,
+    target,
+    close: () => {
+      closing ??= db.destroy();
+      return closing;
+    },
+  };
+}
+
+function createDialect(target: DatabaseTarget, poolSize: number) {
+  switch (target.dialect) {
+    case "sqlite":
+      return createSqliteDialect(target.file);
+    case "postgres":
+      return new PostgresDialect({
+        pool: new pg.Pool({
+          connectionString: target.url,
+          max: poolSize,
+          connectionTimeoutMillis: 5_000,
+          // count(*) and other bigints come back as numbers; every count we keep fits in 2^53.
+          types: {
+            getTypeParser: ((oid: number, format?: "text" | "binary") =>
+              oid === PG_INT8_OID
+                ? (v: string) => Number(v)
+                : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+          },
+        }),
+      });
+    case "mysql":
+      return new MysqlDialect({
+        pool: createMysqlPool({
+          uri: target.url,
+          connectionLimit: poolSize,
+          connectTimeout: 5_000,
+          // Dates are written and read as UTC, whatever the server's own time zone.
+          timezone: "Z",
+          charset: "utf8mb4",
+          supportBigNumbers: true,
+          decimalNumbers: true,
+        }),
+        onCreateConnection: async (connection) => {
+          await connection.executeQuery(CompiledQuery.raw("SET time_zone = '+00:00'"));
+        },
+      });
+  }
+}
+
+function createSqliteDialect(file: string) {
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+  return new SqliteDialect({
+    database: async () => {
+      const sqlite = new SQLite(file);
+      // WAL lets readers run beside the writer; the busy timeout waits out another process's write
+      // lock instead of failing at once; foreign keys are off in SQLite unless asked for.
+      if (file !== ":memory:") sqlite.pragma("journal_mode = WAL");
+      sqlite.pragma("synchronous = NORMAL");
+      sqlite.pragma("foreign_keys = ON");
+      sqlite.pragma("busy_timeout = 5000");
+      return sqlite;
+    },
+  });
+}

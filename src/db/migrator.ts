@@ -1,0 +1,64 @@
+import { type Kysely, type MigrationResultSet, Migrator, NO_MIGRATIONS } from "kysely";
+import { migrations } from "./migrations/index.js";
+import type { Database } from "./schema.js";
+
+export interface MigrationStatus {
+  name: string;
+  applied: boolean;
+  executedAt: Date | null;
+}
+
+export interface MigrationRun {
+  /** Migrations this run applied (up) or reverted (down), in the order it did so. */
+  names: string[];
+}
+
+export class MigrationError extends Error {
+  constructor(
+    readonly migration: string | undefined,
+    cause: unknown,
+  ) {
+    super(
+      `migration ${migration ?? "(setup)"} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = "MigrationError";
+  }
+}
+
+/**
+ * Kysely's migrator over the static migration list. It takes a lock table first, so several
+ * instances starting at once against one PostgreSQL or MySQL database apply each step once.
+ */
+export function createMigrator(db: Kysely<Database>) {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+  });
+
+  const run = async (fn: () => Promise<MigrationResultSet>): Promise<MigrationRun> => {
+    const { error, results = [] } = await fn();
+    if (error) throw new MigrationError(results.find((r) => r.status === "Error")?.migrationName, error);
+    return { names: results.filter((r) => r.status === "Success").map((r) => r.migrationName) };
+  };
+
+  return {
+    up: () => run(() => migrator.migrateToLatest()),
+    /** Reverts the last applied step. */
+    down: () => run(() => migrator.migrateDown()),
+    /** Reverts every applied step, newest first. */
+    downAll: async (): Promise<MigrationRun> => {
+      const applied = (await migrator.getMigrations()).filter((m) => m.executedAt !== undefined).length;
+      if (applied === 0) return { names: [] };
+      return run(() => migrator.migrateTo(NO_MIGRATIONS));
+    },
+    status: async (): Promise<MigrationStatus[]> =>
+      (await migrator.getMigrations()).map((m) => ({
+        name: m.name,
+        applied: m.executedAt !== undefined,
+        executedAt: m.executedAt ?? null,
+      })),
+  };
+}
+
+export type SwitchyardMigrator = ReturnType<typeof createMigrator>;
