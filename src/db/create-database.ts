@@ -11,6 +11,11 @@ import { SqliteValuesPlugin } from "./sqlite-values-plugin.js";
 export interface DatabaseOptions {
   databaseUrl: string;
   poolSize: number;
+  /**
+   * Told when an idle pooled connection dies (the server restarted, the network dropped). The pool
+   * replaces it on next use; without a listener node-postgres would crash the process instead.
+   */
+  onIdleConnectionError?: (error: Error) => void;
 }
 
 export interface DatabaseHandle {
@@ -26,7 +31,7 @@ const PG_INT8_OID = 20;
 export function createDatabase(options: DatabaseOptions): DatabaseHandle {
   const target = parseDatabaseTarget(options.databaseUrl);
   const db = new Kysely<Database>({
-    dialect: createDialect(target, options.poolSize),
+    dialect: createDialect(target, options),
     plugins: target.dialect === "sqlite" ? [new SqliteValuesPlugin()] : [],
   });
   let closing: Promise<void> | undefined;
@@ -41,24 +46,13 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
   };
 }
 
-function createDialect(target: DatabaseTarget, poolSize: number) {
+function createDialect(target: DatabaseTarget, { poolSize, onIdleConnectionError }: DatabaseOptions) {
   switch (target.dialect) {
     case "sqlite":
       return createSqliteDialect(target.file);
     case "postgres":
       return new PostgresDialect({
-        pool: new pg.Pool({
-          connectionString: target.url,
-          max: poolSize,
-          connectionTimeoutMillis: 5_000,
-          // count(*) and other bigints come back as numbers; every count we keep fits in 2^53.
-          types: {
-            getTypeParser: ((oid: number, format?: "text" | "binary") =>
-              oid === PG_INT8_OID
-                ? (v: string) => Number(v)
-                : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-          },
-        }),
+        pool: createPgPool(target.url, poolSize, onIdleConnectionError),
       });
     case "mysql":
       return new MysqlDialect({
@@ -77,6 +71,27 @@ function createDialect(target: DatabaseTarget, poolSize: number) {
         },
       });
   }
+}
+
+function createPgPool(url: string, poolSize: number, onIdleError: ((error: Error) => void) | undefined) {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    // count(*) and other bigints come back as numbers; every count we keep fits in 2^53.
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === PG_INT8_OID
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  const report = (error: Error) => onIdleError?.(error);
+  pool.on("error", report);
+  // A checked-out client whose socket dies between queries emits 'error' on itself, not the pool;
+  // unheard, that would crash the process. The next query on it fails and the pool replaces it.
+  pool.on("connect", (client) => client.on("error", report));
+  return pool;
 }
 
 function createSqliteDialect(file: string) {

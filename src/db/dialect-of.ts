@@ -2,7 +2,7 @@ import { type Kysely, MysqlAdapter, PostgresAdapter, SqliteAdapter } from "kysel
 import type { Dialect } from "./database-url.js";
 
 /** Which SQL dialect a Kysely instance speaks, read off its adapter (migrations need this). */
-export function dialectOf(db: Kysely<unknown>): Dialect {
+export function dialectOf<DB>(db: Kysely<DB>): Dialect {
   const adapter = db.getExecutor().adapter;
   if (adapter instanceof PostgresAdapter) return "postgres";
   if (adapter instanceof MysqlAdapter) return "mysql";

@@ -1,16 +1,16 @@
 import { type Kysely, sql } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import { dialectOf } from "../dialect-of.js";
-import { columnTypes, oneOf } from "./column-types.js";
+import { columnTypes, createTable, oneOf } from "./column-types.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const t = columnTypes(dialectOf(db));
+  const dialect = dialectOf(db);
+  const t = columnTypes(dialect);
 
-  await db.schema
-    .createTable("users")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "users")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("email", sql`varchar(320)`, (c) => c.notNull())
     .addColumn("password_hash", sql`varchar(255)`)
     .addColumn("status", sql`varchar(16)`, (c) => c.notNull().defaultTo("active"))
@@ -20,17 +20,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint("users_status_check", oneOf("status", ["active", "disabled"]))
     .execute();
 
-  await db.schema
-    .createTable("profiles")
-    .addColumn("user_id", t.id, (c) => c.primaryKey().references("users.id").onDelete("cascade"))
+  await createTable(db, dialect, "profiles")
+    .addColumn("user_id", t.id, (c) => c.notNull().primaryKey().references("users.id").onDelete("cascade"))
     .addColumn("display_name", sql`varchar(200)`)
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addColumn("updated_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .execute();
 
-  await db.schema
-    .createTable("roles")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "roles")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("name", sql`varchar(64)`, (c) => c.notNull())
     .addColumn("description", sql`varchar(500)`)
     .addColumn("is_builtin", t.bool, (c) => c.notNull().defaultTo(sql.lit(false)))
@@ -38,8 +36,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint("roles_name_key", ["name"])
     .execute();
 
-  await db.schema
-    .createTable("user_roles")
+  await createTable(db, dialect, "user_roles")
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("role_id", t.id, (c) => c.notNull().references("roles.id").onDelete("cascade"))
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
@@ -58,9 +55,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // Refresh-token sessions: only a hash of the token is kept. A family is one login's chain of
   // rotated tokens, so reuse of a rotated token can revoke the whole chain.
-  await db.schema
-    .createTable("sessions")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "sessions")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("family_id", t.id, (c) => c.notNull())
     .addColumn("refresh_token_hash", sql`varchar(128)`, (c) => c.notNull())
@@ -75,9 +71,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex("sessions_user_id_idx").on("sessions").column("user_id").execute();
   await db.schema.createIndex("sessions_family_id_idx").on("sessions").column("family_id").execute();
 
-  await db.schema
-    .createTable("api_keys")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "api_keys")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("name", sql`varchar(200)`, (c) => c.notNull())
     .addColumn("key_hash", sql`varchar(128)`, (c) => c.notNull())
@@ -97,9 +92,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex("api_keys_user_id_idx").on("api_keys").column("user_id").execute();
 
-  await db.schema
-    .createTable("organizations")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "organizations")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("name", sql`varchar(200)`, (c) => c.notNull())
     .addColumn("slug", sql`varchar(100)`, (c) => c.notNull())
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
@@ -107,8 +101,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint("organizations_slug_key", ["slug"])
     .execute();
 
-  await db.schema
-    .createTable("memberships")
+  await createTable(db, dialect, "memberships")
     .addColumn("org_id", t.id, (c) => c.notNull().references("organizations.id").onDelete("cascade"))
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("role", sql`varchar(16)`, (c) => c.notNull())

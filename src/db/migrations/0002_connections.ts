@@ -1,6 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { dialectOf } from "../dialect-of.js";
-import { columnTypes, oneOf } from "./column-types.js";
+import { columnTypes, createTable, oneOf } from "./column-types.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
@@ -22,11 +22,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // owner_key is derived by the database from the foreign keys, so it can never disagree with them,
   // and per-owner uniqueness becomes one index in every dialect (a unique index treats NULLs as
   // distinct, so user_id alone would let the system scope hold two defaults).
-  const ownerKey = sql`case when user_id is not null then ${t.concat(sql.lit("user:"), sql.ref("user_id"))} when org_id is not null then ${t.concat(sql.lit("org:"), sql.ref("org_id"))} else 'system' end`;
+  // A row naming both a user and an org gets a key no scope accepts, so the CHECK below refuses it.
+  const ownerKey = sql`case when user_id is not null and org_id is not null then 'conflict' when user_id is not null then ${t.concat(sql.lit("user:"), sql.ref("user_id"))} when org_id is not null then ${t.concat(sql.lit("org:"), sql.ref("org_id"))} else 'system' end`;
 
-  let table = db.schema
-    .createTable("llm_providers")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  let table = createTable(db, dialect, "llm_providers")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("scope", sql`varchar(8)`, (c) => c.notNull())
     .addColumn("user_id", t.id, (c) => c.references("users.id").onDelete("cascade"))
     .addColumn("org_id", t.id, (c) => c.references("organizations.id").onDelete("cascade"))
@@ -53,11 +53,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addColumn("updated_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addCheckConstraint("llm_providers_scope_check", oneOf("scope", ["system", "org", "user"]))
+    // Stated over owner_key rather than user_id/org_id: MySQL 8 refuses a CHECK on a column that an
+    // ON DELETE CASCADE foreign key acts on.
     .addCheckConstraint(
       "llm_providers_owner_check",
-      sql`(scope = 'system' and user_id is null and org_id is null)
-        or (scope = 'org' and org_id is not null and user_id is null)
-        or (scope = 'user' and user_id is not null and org_id is null)`,
+      sql`(scope = 'system' and owner_key = 'system')
+        or (scope = 'org' and owner_key like 'org:%')
+        or (scope = 'user' and owner_key like 'user:%')`,
     )
     .addCheckConstraint("llm_providers_provider_type_check", oneOf("provider_type", PROVIDER_TYPES))
     .addCheckConstraint(

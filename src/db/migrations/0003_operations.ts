@@ -1,16 +1,16 @@
 import { type Kysely, sql } from "kysely";
 import { dialectOf } from "../dialect-of.js";
-import { columnTypes, oneOf } from "./column-types.js";
+import { columnTypes, createTable, oneOf } from "./column-types.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const t = columnTypes(dialectOf(db));
+  const dialect = dialectOf(db);
+  const t = columnTypes(dialect);
 
   // Values are JSON text, validated against the settings registry by the service.
-  await db.schema
-    .createTable("settings")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "settings")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("key", sql`varchar(128)`, (c) => c.notNull())
     .addColumn("value", sql`text`, (c) => c.notNull())
     .addColumn("description", sql`varchar(1000)`)
@@ -19,9 +19,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint("settings_key_key", ["key"])
     .execute();
 
-  await db.schema
-    .createTable("plugins")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "plugins")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("name", sql`varchar(200)`, (c) => c.notNull())
     .addColumn("slug", sql`varchar(100)`, (c) => c.notNull())
     .addColumn("version", sql`varchar(64)`, (c) => c.notNull())
@@ -34,9 +33,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // A queue row: workers claim it by taking a lease (lease_owner + lease_expires_at) so a crashed
   // worker's job becomes claimable again once its lease runs out.
-  await db.schema
-    .createTable("generation_jobs")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "generation_jobs")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("kind", sql`varchar(64)`, (c) => c.notNull())
     .addColumn("status", sql`varchar(16)`, (c) => c.notNull().defaultTo("queued"))
@@ -69,9 +67,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(["status", "run_after"])
     .execute();
 
-  await db.schema
-    .createTable("system_logs")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "system_logs")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("level", sql`varchar(8)`, (c) => c.notNull())
     .addColumn("message", sql`varchar(4000)`, (c) => c.notNull())
     .addColumn("context", t.json)
@@ -83,9 +80,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // The audit trail outlives the people in it: deleting a user keeps their entries (actor_id set
   // null, actor_label kept) rather than erasing what they did.
-  await db.schema
-    .createTable("audit_logs")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "audit_logs")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("actor_id", t.id, (c) => c.references("users.id").onDelete("set null"))
     .addColumn("actor_label", sql`varchar(320)`)
     .addColumn("action", sql`varchar(100)`, (c) => c.notNull())
@@ -119,9 +115,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   // One row per gateway call. The key and connection may be deleted later; the usage stays.
-  await db.schema
-    .createTable("usage_records")
-    .addColumn("id", t.id, (c) => c.primaryKey())
+  await createTable(db, dialect, "usage_records")
+    .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("api_key_id", t.id, (c) => c.references("api_keys.id").onDelete("set null"))
     .addColumn("connection_id", t.id, (c) => c.references("llm_providers.id").onDelete("set null"))

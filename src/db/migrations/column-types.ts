@@ -1,4 +1,4 @@
-import { type RawBuilder, sql } from "kysely";
+import { type CreateTableBuilder, type Kysely, type RawBuilder, sql } from "kysely";
 import type { Dialect } from "../database-url.js";
 
 /**
@@ -51,6 +51,22 @@ export function columnTypes(dialect: Dialect): ColumnTypes {
         concat: (...parts) => sql.join(parts, sql` || `),
       };
   }
+}
+
+/**
+ * `db.schema.createTable` with the table options a dialect needs. MySQL/MariaDB get a binary
+ * collation: their default collations compare case-insensitively, which would let 'OpenAI' pass a
+ * CHECK that lists 'openai' and make names that differ only in case collide, unlike the other two.
+ */
+export function createTable(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  name: string,
+): CreateTableBuilder<string, never> {
+  const builder = db.schema.createTable(name);
+  return dialect === "mysql"
+    ? builder.modifyEnd(sql`default character set utf8mb4 collate utf8mb4_bin`)
+    : builder;
 }
 
 /** `col IN ('a', 'b')` for CHECK constraints over a closed set. */

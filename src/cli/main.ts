@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { ConfigError } from "../config.js";
+import { MigrationError } from "../db/migrator.js";
+import { VERSION } from "../version.js";
+import { migrateCommand } from "./migrate.command.js";
+import { serveCommand } from "./serve.command.js";
+
+const program = new Command()
+  .name("switchyard")
+  .description("LLM provider control plane and gateway")
+  .version(VERSION)
+  .showHelpAfterError()
+  .addCommand(serveCommand())
+  .addCommand(migrateCommand());
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`switchyard: invalid configuration: ${error.message}\n`);
+    process.exitCode = 2;
+  } else if (error instanceof MigrationError) {
+    process.stderr.write(`switchyard: ${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(
+      `switchyard: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  }
+});

@@ -1,0 +1,66 @@
+import { Command } from "commander";
+import { composeSwitchyard, type Switchyard } from "../app.js";
+import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
+
+/** Runs fn on a Switchyard that did not migrate on its own, and always closes the pool. */
+async function withSwitchyard(flags: CommonFlags, fn: (sy: Switchyard) => Promise<void>): Promise<void> {
+  // Quiet by default: the command prints its own results; --log-level shows more.
+  const config = configFromFlags({ logLevel: "warn", ...flags });
+  const sy = await composeSwitchyard(config, { migrate: false });
+  try {
+    await fn(sy);
+  } finally {
+    await sy.close();
+  }
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function migrateCommand(): Command {
+  const migrate = new Command("migrate").description("apply, revert or list schema migrations");
+
+  migrate.addCommand(
+    withCommonFlags(new Command("up").description("apply every pending migration")).action(
+      (flags: CommonFlags) =>
+        withSwitchyard(flags, async (sy) => {
+          const { names } = await sy.migrator.up();
+          print(
+            names.length === 0
+              ? "already at the latest migration"
+              : names.map((n) => `applied ${n}`).join("\n"),
+          );
+        }),
+    ),
+  );
+
+  migrate.addCommand(
+    withCommonFlags(new Command("down").description("revert the last applied migration (--all: every one)"))
+      .option("--all", "revert every applied migration")
+      .action((flags: CommonFlags & { all?: boolean }) =>
+        withSwitchyard(flags, async (sy) => {
+          const { names } = flags.all ? await sy.migrator.downAll() : await sy.migrator.down();
+          print(names.length === 0 ? "nothing to revert" : names.map((n) => `reverted ${n}`).join("\n"));
+        }),
+      ),
+  );
+
+  migrate.addCommand(
+    withCommonFlags(new Command("status").description("list applied and pending migrations")).action(
+      (flags: CommonFlags) =>
+        withSwitchyard(flags, async (sy) => {
+          const rows = await sy.migrator.status();
+          for (const row of rows) {
+            print(
+              `${row.applied ? "applied" : "pending"}  ${row.name}${row.executedAt ? `  ${row.executedAt.toISOString()}` : ""}`,
+            );
+          }
+          const pending = rows.filter((r) => !r.applied).length;
+          print(pending === 0 ? "up to date" : `${pending} pending`);
+        }),
+    ),
+  );
+
+  return migrate;
+}

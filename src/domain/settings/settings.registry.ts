@@ -1,0 +1,92 @@
+import { type Static, type TSchema, Type } from "typebox";
+import { Value } from "typebox/value";
+
+/**
+ * Every setting Switchyard reads, with the schema that is both its TypeScript type and its runtime
+ * validator. A key that is not here cannot be stored, and a stored value is trusted only after it
+ * validates against the schema here, since the registry may have changed since it was written.
+ */
+export interface SettingDefinition<S extends TSchema = TSchema> {
+  schema: S;
+  default: Static<S>;
+  /** Shown to admins beside the value, and copied into the row so the table reads on its own in SQL. */
+  description: string;
+}
+
+/** Ties a default to its own schema's type, which a plain object literal would not check. */
+function defineSetting<S extends TSchema>(definition: SettingDefinition<S>): SettingDefinition<S> {
+  return definition;
+}
+
+export const SETTINGS = {
+  "auth.registration": defineSetting({
+    schema: Type.Enum(["open", "closed"]),
+    default: "closed",
+    description:
+      "Whether anyone may register after the first user (who becomes admin): open, or closed so only admins create users.",
+  }),
+  "auth.access_token_ttl_seconds": defineSetting({
+    schema: Type.Integer({ minimum: 60, maximum: 86_400 }),
+    default: 900,
+    description: "Lifetime of an access token in seconds (60 to 86400); refresh tokens renew it.",
+  }),
+  "gateway.fallback_to_system_default": defineSetting({
+    schema: Type.Boolean(),
+    default: true,
+    description:
+      "Whether a user with no connection of their own and no organization default is served by the system default connection.",
+  }),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type SettingValue<K extends SettingKey> = Static<(typeof SETTINGS)[K]["schema"]>;
+export type SettingValues = { [K in SettingKey]: SettingValue<K> };
+
+/** In registry order, which is also the order the admin list shows. */
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(SETTINGS, key);
+}
+
+export function settingDefinition<K extends SettingKey>(
+  key: K,
+): SettingDefinition<(typeof SETTINGS)[K]["schema"]> {
+  return SETTINGS[key];
+}
+
+export function defaultSettingValue<K extends SettingKey>(key: K): SettingValue<K> {
+  // A clone, so a caller that mutates an object-valued default cannot change it for everyone else.
+  return Value.Clone(SETTINGS[key].default) as SettingValue<K>;
+}
+
+export function isValidSettingValue<K extends SettingKey>(key: K, value: unknown): value is SettingValue<K> {
+  return Value.Check(SETTINGS[key].schema, value);
+}
+
+/** One way a value fails its key's schema: a JSON pointer inside the value ("" for the value itself). */
+export interface SettingValueError {
+  path: string;
+  message: string;
+}
+
+/**
+ * Why a value does not fit the key's schema, or [] when it fits. Enum failures list the allowed
+ * values, since TypeBox's own message does not name them.
+ */
+export function settingValueErrors(key: SettingKey, value: unknown): SettingValueError[] {
+  const seen = new Set<string>();
+  const errors: SettingValueError[] = [];
+  for (const error of Value.Errors(SETTINGS[key].schema, value)) {
+    let message = error.message;
+    if (error.keyword === "enum" && "allowedValues" in error.params) {
+      const allowed = (error.params.allowedValues as readonly unknown[]).map((v) => JSON.stringify(v));
+      message = `must be one of ${allowed.join(", ")}`;
+    }
+    const id = JSON.stringify([error.instancePath, message]);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    errors.push({ path: error.instancePath, message });
+  }
+  return errors;
+}

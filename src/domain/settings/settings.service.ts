@@ -1,0 +1,100 @@
+import { type Actor, actorUserId, isAdmin } from "../actor.js";
+import { AppError } from "../errors.js";
+import {
+  defaultSettingValue,
+  isSettingKey,
+  isValidSettingValue,
+  SETTING_KEYS,
+  SETTINGS,
+  type SettingKey,
+  type SettingValue,
+  settingValueErrors,
+} from "./settings.registry.js";
+import type { SettingsRepo, StoredSetting } from "./settings.repo.js";
+import type { SettingList, SettingView } from "./settings.schemas.js";
+
+export interface SettingsServiceDeps {
+  repo: Pick<SettingsRepo, "findByKey" | "list" | "upsert" | "delete">;
+}
+
+/** A registered key takes its own type; any other string (say, from a URL) is checked at run time. */
+export type SettingInput<K extends string> = K extends SettingKey ? SettingValue<K> : unknown;
+
+export type SettingsService = ReturnType<typeof createSettingsService>;
+
+export function createSettingsService({ repo }: SettingsServiceDeps) {
+  /**
+   * The value in effect. Reads go to the database every time: a process-local cache would serve a
+   * stale value on every other instance after an admin changes it, so caching waits for the shared
+   * cache with pub/sub invalidation that comes with the Redis work.
+   */
+  async function get<K extends SettingKey>(key: K): Promise<SettingValue<K>> {
+    const stored = await repo.findByKey(key);
+    if (stored !== undefined && isValidSettingValue(key, stored.value)) return stored.value;
+    // A value written under an older schema falls back rather than failing every caller that reads it.
+    return defaultSettingValue(key);
+  }
+
+  async function list(actor: Actor): Promise<SettingList> {
+    requireAdmin(actor);
+    const stored = new Map((await repo.list()).map((row) => [row.key, row]));
+    return { items: SETTING_KEYS.map((key) => toView(key, stored.get(key))) };
+  }
+
+  async function set<K extends string>(actor: Actor, key: K, value: SettingInput<K>): Promise<SettingView> {
+    requireAdmin(actor);
+    const known = requireKnownKey(key);
+    const errors = settingValueErrors(known, value);
+    if (errors.length > 0) {
+      const summary = errors.map((e) => (e.path === "" ? e.message : `${e.path} ${e.message}`)).join("; ");
+      throw new AppError("validation_failed", `Invalid value for setting "${known}": ${summary}`, {
+        issues: errors.map((e) => ({ field: `/value${e.path}`, message: e.message })),
+      });
+    }
+    const written = await repo.upsert({
+      key: known,
+      value,
+      description: SETTINGS[known].description,
+      updatedBy: actorUserId(actor),
+    });
+    return toView(known, written);
+  }
+
+  /** Deletes the stored value, so the default (including a later change to it) is in effect. */
+  async function reset(actor: Actor, key: string): Promise<SettingView> {
+    requireAdmin(actor);
+    const known = requireKnownKey(key);
+    await repo.delete(known);
+    return toView(known, undefined);
+  }
+
+  return { get, list, set, reset };
+}
+
+function requireAdmin(actor: Actor): void {
+  if (!isAdmin(actor)) throw new AppError("forbidden", "Only an admin may read or change settings");
+}
+
+function requireKnownKey(key: string): SettingKey {
+  if (!isSettingKey(key)) throw new AppError("unknown_setting", `There is no setting named "${key}"`);
+  return key;
+}
+
+/** A stored value that no longer validates is shown as what get() serves: the default. */
+function toView(key: SettingKey, stored: StoredSetting | undefined): SettingView {
+  const base = {
+    key,
+    default: defaultSettingValue(key),
+    description: SETTINGS[key].description,
+  };
+  if (stored === undefined || !isValidSettingValue(key, stored.value)) {
+    return { ...base, value: defaultSettingValue(key), is_default: true, updated_at: null, updated_by: null };
+  }
+  return {
+    ...base,
+    value: stored.value,
+    is_default: false,
+    updated_at: stored.updatedAt.toISOString(),
+    updated_by: stored.updatedBy,
+  };
+}

@@ -1,0 +1,103 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { AppError, type ErrorCode, type FieldIssue, isAppError } from "../../domain/errors.js";
+import { presentError } from "../error-status.js";
+
+/**
+ * The one error handler. Whatever went wrong becomes an AppError with a code from the closed set,
+ * then is written as problem+json under /api (and everywhere else) or as OpenAI's envelope under
+ * /v1. Unexpected errors are logged with their stack and answered 500 with no detail, so nothing
+ * internal (a SQL fragment, a key) reaches the caller.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.code === "internal_error") {
+      request.log.error({ err: error }, "unhandled error");
+    } else if (appError.code === "service_unavailable") {
+      request.log.warn({ err: error }, appError.message);
+    }
+    return sendError(request, reply, appError);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new AppError("not_found", `No route for ${request.method} ${request.url.split("?")[0]}`),
+    ),
+  );
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  const { status, title, openaiType } = presentError(error.code);
+  if (error.retryAfterSeconds !== undefined)
+    reply.header("retry-after", String(Math.ceil(error.retryAfterSeconds)));
+  reply.code(status);
+  if (request.url.startsWith("/v1/") || request.url === "/v1") {
+    return reply.type("application/json; charset=utf-8").send({
+      error: {
+        message: error.message,
+        type: openaiType,
+        param: error.issues[0]?.field ?? null,
+        code: error.code,
+      },
+    });
+  }
+  return reply.type("application/problem+json; charset=utf-8").send({
+    type: `urn:switchyard:error:${error.code}`,
+    title,
+    status,
+    detail: error.message,
+    code: error.code,
+    request_id: request.id,
+    ...(error.issues.length > 0 ? { errors: error.issues } : {}),
+  });
+}
+
+/** Fastify's own errors (schema validation, body parsing, limits) mapped into the closed set. */
+function toAppError(error: FastifyError | Error): AppError {
+  if (isAppError(error)) return error;
+  const fastifyError = error as FastifyError;
+
+  if (fastifyError.validation) {
+    const issues: FieldIssue[] = fastifyError.validation.map((v) => ({
+      field: validationField(fastifyError.validationContext, v.instancePath, v.params),
+      message: v.message ?? "is invalid",
+    }));
+    const first = issues[0];
+    const detail = first ? `${first.field} ${first.message}` : "The request is invalid";
+    return new AppError("validation_failed", detail, { issues });
+  }
+
+  const byFastifyCode: Partial<Record<string, ErrorCode>> = {
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
+    FST_ERR_CTP_BODY_TOO_LARGE: "payload_too_large",
+    FST_ERR_CTP_EMPTY_JSON_BODY: "bad_request",
+    FST_ERR_CTP_INVALID_JSON_BODY: "bad_request",
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: "bad_request",
+  };
+  const mapped = fastifyError.code ? byFastifyCode[fastifyError.code] : undefined;
+  if (mapped) return new AppError(mapped, fastifyError.message);
+
+  // Body parse failures (malformed JSON) arrive as 400s without a code we know.
+  if (fastifyError.statusCode === 400 && error instanceof SyntaxError) {
+    return new AppError("bad_request", "The body is not valid JSON");
+  }
+  if (fastifyError.statusCode === 405) return new AppError("method_not_allowed", "Method not allowed");
+  if (fastifyError.statusCode === 503)
+    return new AppError("service_unavailable", "The server is shutting down");
+  return new AppError("internal_error", "An unexpected error occurred", { cause: error });
+}
+
+/** A JSON pointer to the field, prefixed by where it was (body is the default and stays unprefixed). */
+function validationField(
+  context: string | undefined,
+  instancePath: string,
+  params: Record<string, unknown>,
+): string {
+  // A missing required property is reported on its parent; point at the property itself.
+  const missing = typeof params.missingProperty === "string" ? `/${params.missingProperty}` : "";
+  const extra = typeof params.additionalProperty === "string" ? `/${params.additionalProperty}` : "";
+  const pointer = `${instancePath}${missing}${extra}` || "/";
+  return context && context !== "body" ? `${context}:${pointer}` : pointer;
+}

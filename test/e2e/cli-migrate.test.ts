@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
+
+const ALL = ["0001_identity", "0002_connections", "0003_operations"];
+
+describeEachDialect("switchyard migrate", (dialect) => {
+  let testDb: TestDatabase;
+  beforeAll(async () => {
+    testDb = await createTestDatabase(dialect);
+  });
+  afterAll(async () => {
+    await testDb?.drop();
+  });
+
+  const migrate = (...args: string[]) => runCli(["migrate", ...args, "--database-url", testDb.url]);
+
+  it("status lists every migration pending on a database someone else created", async () => {
+    const res = await migrate("status");
+    expect(res.code).toBe(0);
+    for (const name of ALL) expect(res.stdout).toMatch(new RegExp(`pending\\s+${name}`));
+    expect(res.stdout).toContain(`${ALL.length} pending`);
+  });
+
+  it("up applies all, down reverts one, down --all reverts the rest, up applies all again", async () => {
+    const up = await migrate("up");
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout.trim().split("\n")).toEqual(ALL.map((n) => `applied ${n}`));
+
+    const again = await migrate("up");
+    expect(again.stdout).toContain("already at the latest migration");
+
+    const status = await migrate("status");
+    expect(status.stdout).toContain("up to date");
+    for (const name of ALL)
+      expect(status.stdout).toMatch(new RegExp(`applied\\s+${name}\\s+\\d{4}-\\d\\d-\\d\\dT`));
+
+    const down = await migrate("down");
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout.trim()).toBe("reverted 0003_operations");
+    expect((await migrate("status")).stdout).toMatch(/pending\s+0003_operations/);
+
+    const downAll = await migrate("down", "--all");
+    expect(downAll.code, downAll.stderr).toBe(0);
+    expect(downAll.stdout.trim().split("\n")).toEqual([
+      "reverted 0002_connections",
+      "reverted 0001_identity",
+    ]);
+    expect((await migrate("down", "--all")).stdout).toContain("nothing to revert");
+
+    const reUp = await migrate("up");
+    expect(reUp.code, reUp.stderr).toBe(0);
+    expect(reUp.stdout.trim().split("\n")).toEqual(ALL.map((n) => `applied ${n}`));
+  });
+});
+
+it("refuses a database URL it cannot use, naming the setting, with exit code 2", async () => {
+  const res = await runCli(["migrate", "status", "--database-url", "oracle://db/x"]);
+  expect(res.code).toBe(2);
+  expect(res.stderr).toContain("SWITCHYARD_DATABASE_URL");
+});

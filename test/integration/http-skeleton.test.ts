@@ -1,0 +1,188 @@
+import { Type } from "typebox";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Switchyard } from "../../src/app.js";
+import type { HttpApp } from "../../src/http/http-app.js";
+import { createHttpServer } from "../../src/http/server.js";
+import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
+import { composeForTest, type LogCapture } from "../support/switchyard.js";
+
+describeEachDialect("HTTP skeleton", (dialect) => {
+  let testDb: TestDatabase;
+  let sy: Switchyard;
+  let logs: LogCapture;
+  let app: HttpApp;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(dialect);
+    ({ sy, logs } = await composeForTest({ databaseUrl: testDb.url }));
+    app = await createHttpServer({ logger: sy.logger, version: "test", checkDatabase: sy.checkDatabase });
+    // A route with a body schema and one that fails, to drive the error handler.
+    app.post(
+      "/api/test/echo",
+      {
+        schema: {
+          body: Type.Object(
+            { name: Type.String({ minLength: 1 }), n: Type.Integer() },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request) => request.body,
+    );
+    app.post(
+      "/v1/test/echo",
+      { schema: { body: Type.Object({ model: Type.String() }) } },
+      async (request) => request.body,
+    );
+    app.get("/api/test/boom", async () => {
+      throw new Error("select secret_column from db where password='hunter2'");
+    });
+    await app.ready();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await sy?.close();
+    await testDb?.drop();
+  });
+
+  it("answers /healthz and /readyz with 200", async () => {
+    expect((await app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
+    const ready = await app.inject({ url: "/readyz" });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: "ready" });
+  });
+
+  it("gives every response a request id, keeping a plain one the caller sent", async () => {
+    const generated = await app.inject({ url: "/healthz" });
+    expect(generated.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    const kept = await app.inject({ url: "/healthz", headers: { "x-request-id": "trace-abc.123" } });
+    expect(kept.headers["x-request-id"]).toBe("trace-abc.123");
+    const replaced = await app.inject({
+      url: "/healthz",
+      headers: { "x-request-id": "bad id\u0001<script>" },
+    });
+    expect(replaced.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("answers an unknown /api route with problem+json 404", async () => {
+    const res = await app.inject({ url: "/api/nothing-here?x=1" });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    const body = res.json();
+    expect(body).toMatchObject({
+      status: 404,
+      code: "not_found",
+      title: "Not found",
+      type: "urn:switchyard:error:not_found",
+    });
+    expect(body.request_id).toBe(res.headers["x-request-id"]);
+  });
+
+  it("answers an unknown /v1 route in OpenAI's error envelope", async () => {
+    const res = await app.inject({ url: "/v1/nothing" });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
+    expect(res.json()).toEqual({
+      error: { message: expect.any(String), type: "not_found_error", param: null, code: "not_found" },
+    });
+  });
+
+  it("turns a schema violation into 422 naming the field", async () => {
+    const missing = await app.inject({ method: "POST", url: "/api/test/echo", payload: { name: "a" } });
+    expect(missing.statusCode).toBe(422);
+    expect(missing.json()).toMatchObject({ code: "validation_failed", errors: [{ field: "/n" }] });
+
+    const wrongType = await app.inject({
+      method: "POST",
+      url: "/api/test/echo",
+      payload: { name: "a", n: "x" },
+    });
+    expect(wrongType.statusCode).toBe(422);
+    expect(wrongType.json().errors[0].field).toBe("/n");
+
+    const extra = await app.inject({
+      method: "POST",
+      url: "/api/test/echo",
+      payload: { name: "a", n: 1, evil: true },
+    });
+    expect(extra.statusCode).toBe(422);
+    expect(extra.json().errors[0].field).toBe("/evil");
+
+    const v1 = await app.inject({ method: "POST", url: "/v1/test/echo", payload: {} });
+    expect(v1.statusCode).toBe(422);
+    expect(v1.json().error).toMatchObject({
+      type: "invalid_request_error",
+      param: "/model",
+      code: "validation_failed",
+    });
+  });
+
+  it("answers malformed JSON 400, a wrong content type 415 and an oversized body 413", async () => {
+    const json = { "content-type": "application/json" };
+    const bad = await app.inject({ method: "POST", url: "/api/test/echo", headers: json, payload: "{nope" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe("bad_request");
+
+    const xml = await app.inject({
+      method: "POST",
+      url: "/api/test/echo",
+      headers: { "content-type": "application/xml" },
+      payload: "<a/>",
+    });
+    expect(xml.statusCode).toBe(415);
+    expect(xml.json().code).toBe("unsupported_media_type");
+
+    const big = await app.inject({
+      method: "POST",
+      url: "/api/test/echo",
+      headers: json,
+      payload: JSON.stringify({ name: "x".repeat(2 * 1024 * 1024), n: 1 }),
+    });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().code).toBe("payload_too_large");
+  });
+
+  it("answers an unexpected error 500 without its message, and logs it", async () => {
+    const res = await app.inject({ url: "/api/test/boom" });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({ code: "internal_error", detail: "An unexpected error occurred" });
+    expect(res.body).not.toContain("hunter2");
+    expect(res.body).not.toContain("secret_column");
+    expect(logs.text()).toContain("unhandled error");
+  });
+
+  it("never writes the Authorization header or cookies to the log", async () => {
+    const secret = "sy-test-secret-token-0123456789";
+    await app.inject({
+      url: "/api/nothing",
+      headers: { authorization: `Bearer ${secret}`, cookie: `s=${secret}` },
+    });
+    await app.inject({ url: "/api/test/boom", headers: { authorization: `Bearer ${secret}` } });
+    expect(logs.text()).not.toContain(secret);
+  });
+
+  it("serves an OpenAPI 3.1 document built from the route schemas, and /docs", async () => {
+    const res = await app.inject({ url: "/openapi.json" });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/healthz", "/readyz"]));
+    expect(doc.paths["/openapi.json"]).toBeUndefined();
+    expect(doc.components.schemas.Problem.required).toEqual(
+      expect.arrayContaining(["code", "status", "request_id"]),
+    );
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.paths["/readyz"].get.responses["503"]).toBeDefined();
+
+    const docs = await app.inject({ url: "/docs/" });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers["content-type"]).toMatch(/text\/html/);
+  });
+});
+
+describe("config through the composition root", () => {
+  it("refuses to start on a database URL with an unknown scheme, naming the variable", async () => {
+    await expect(composeForTest({ databaseUrl: "oracle://x/y" })).rejects.toThrow(/SWITCHYARD_DATABASE_URL/);
+  });
+});

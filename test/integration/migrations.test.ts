@@ -1,0 +1,183 @@
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { createDatabase, type DatabaseHandle } from "../../src/db/create-database.js";
+import { createMigrator } from "../../src/db/migrator.js";
+import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
+import { listIndexes, type SchemaSnapshot, snapshotSchema } from "../support/schema-snapshot.js";
+
+const MIGRATIONS = ["0001_identity", "0002_connections", "0003_operations"];
+
+/** What each migration creates: tables, and (isView) views. */
+const CREATES: Record<string, { tables: string[]; views: string[] }> = {
+  "0001_identity": {
+    tables: [
+      "api_keys",
+      "memberships",
+      "organizations",
+      "profiles",
+      "roles",
+      "sessions",
+      "user_roles",
+      "users",
+    ],
+    views: [],
+  },
+  "0002_connections": { tables: ["llm_providers"], views: ["user_llm_profiles"] },
+  "0003_operations": {
+    tables: ["audit_logs", "generation_jobs", "plugins", "settings", "system_logs", "usage_records"],
+    views: [],
+  },
+};
+
+/** The tables and views the given migrations create, sorted, as `name` or `name (view)`. */
+function objectsOf(migrationNames: string[]): string[] {
+  return migrationNames
+    .flatMap((m) => [...(CREATES[m]?.tables ?? []), ...(CREATES[m]?.views ?? []).map((v) => `${v} (view)`)])
+    .sort();
+}
+
+function objectsIn(snapshot: SchemaSnapshot): string[] {
+  return snapshot.tables.map((t) => (t.isView ? `${t.name} (view)` : t.name)).sort();
+}
+
+describeEachDialect("migrations", (dialect) => {
+  let testDb: TestDatabase | undefined;
+  let handle: DatabaseHandle | undefined;
+
+  beforeEach(async () => {
+    testDb = await createTestDatabase(dialect);
+    handle = createDatabase({ databaseUrl: testDb.url, poolSize: 2 });
+  });
+
+  afterEach(async () => {
+    await handle?.close();
+    await testDb?.drop();
+    handle = undefined;
+    testDb = undefined;
+  });
+
+  const db = () => {
+    if (!handle) throw new Error("no database");
+    return handle.db;
+  };
+  const snapshot = () => snapshotSchema(db(), dialect);
+
+  it("up applies every migration, downAll reverts them all, and up again rebuilds the identical schema", async () => {
+    const migrator = createMigrator(db());
+    expect(objectsIn(await snapshot())).toEqual([]);
+
+    expect((await migrator.up()).names).toEqual(MIGRATIONS);
+    const first = await snapshot();
+    expect(objectsIn(first)).toEqual(objectsOf(MIGRATIONS));
+    // The snapshot really describes the schema (so comparing two of them means something).
+    const connections = first.tables.find((t) => t.name === "llm_providers");
+    expect(connections?.columns.map((c) => c.name)).toEqual(
+      expect.arrayContaining(["id", "scope", "owner_key", "name", "provider_type", "is_default"]),
+    );
+    expect(first.indexes.length).toBeGreaterThan(20);
+    expect(first.definitions.length).toBeGreaterThan(10);
+
+    expect((await migrator.downAll()).names).toEqual([...MIGRATIONS].reverse());
+    const empty = await snapshot();
+    expect(empty).toEqual({ tables: [], indexes: [], definitions: [] });
+    // Only Kysely's own bookkeeping tables may remain.
+    const remaining = await db().introspection.getTables({ withInternalKyselyTables: true });
+    expect(remaining.map((t) => t.name).sort()).toEqual(["kysely_migration", "kysely_migration_lock"]);
+
+    expect((await migrator.up()).names).toEqual(MIGRATIONS);
+    expect(await snapshot()).toEqual(first);
+  });
+
+  it("down reverts exactly the last step and up re-applies it", async () => {
+    const migrator = createMigrator(db());
+    await migrator.up();
+    const full = await snapshot();
+
+    expect((await migrator.down()).names).toEqual(["0003_operations"]);
+    expect((await migrator.status()).map((s) => [s.name, s.applied])).toEqual([
+      ["0001_identity", true],
+      ["0002_connections", true],
+      ["0003_operations", false],
+    ]);
+    expect(objectsIn(await snapshot())).toEqual(objectsOf(["0001_identity", "0002_connections"]));
+
+    expect((await migrator.up()).names).toEqual(["0003_operations"]);
+    expect((await migrator.status()).every((s) => s.applied)).toBe(true);
+    expect(await snapshot()).toEqual(full);
+
+    // Step by step all the way down: each down takes exactly one migration off the top.
+    for (let applied = MIGRATIONS.length; applied > 0; applied--) {
+      expect((await migrator.down()).names).toEqual([MIGRATIONS[applied - 1]]);
+      expect(objectsIn(await snapshot())).toEqual(objectsOf(MIGRATIONS.slice(0, applied - 1)));
+    }
+    expect((await migrator.status()).some((s) => s.applied)).toBe(false);
+  });
+
+  it("status lists applied and pending migrations in order", async () => {
+    const migrator = createMigrator(db());
+
+    const fresh = await migrator.status();
+    expect(fresh).toEqual(MIGRATIONS.map((name) => ({ name, applied: false, executedAt: null })));
+
+    const before = Date.now();
+    await migrator.up();
+    const applied = await migrator.status();
+    expect(applied.map((s) => s.name)).toEqual(MIGRATIONS);
+    for (const s of applied) {
+      expect(s.applied).toBe(true);
+      expect(s.executedAt).toBeInstanceOf(Date);
+      // executed just now (allowing for clock skew between this process and the server)
+      expect(Math.abs((s.executedAt?.getTime() ?? 0) - before)).toBeLessThan(5 * 60_000);
+    }
+    expect((await migrator.up()).names).toEqual([]);
+
+    await migrator.down();
+    await migrator.down();
+    const partial = await migrator.status();
+    expect(partial.map((s) => [s.name, s.applied])).toEqual([
+      ["0001_identity", true],
+      ["0002_connections", false],
+      ["0003_operations", false],
+    ]);
+    expect(partial[0]?.executedAt).toEqual(applied[0]?.executedAt);
+    expect(partial[1]?.executedAt).toBeNull();
+    expect(partial[2]?.executedAt).toBeNull();
+  });
+
+  it("creates the indexes the seeds rely on", async () => {
+    await createMigrator(db()).up();
+    const indexes = await listIndexes(db(), dialect);
+    const leadingColumns = (table: string) =>
+      indexes.filter((i) => i.table === table).map((i) => i.columns[0]);
+
+    expect(leadingColumns("llm_providers")).toEqual(
+      expect.arrayContaining(["user_id", "provider_type", "is_default", "is_enabled"]),
+    );
+    expect(leadingColumns("generation_jobs")).toContain("user_id");
+    expect(leadingColumns("system_logs")).toContain("level");
+
+    const byName = (name: string) => indexes.find((i) => i.name === name);
+    expect(byName("llm_providers_user_id_idx")).toMatchObject({
+      table: "llm_providers",
+      columns: ["user_id"],
+    });
+    expect(byName("llm_providers_provider_type_idx")).toMatchObject({
+      table: "llm_providers",
+      columns: ["provider_type"],
+    });
+    expect(byName("llm_providers_is_default_idx")).toMatchObject({
+      table: "llm_providers",
+      columns: ["is_default"],
+    });
+    expect(byName("llm_providers_is_enabled_idx")).toMatchObject({
+      table: "llm_providers",
+      columns: ["is_enabled"],
+    });
+    expect(byName("generation_jobs_user_id_idx")).toMatchObject({
+      table: "generation_jobs",
+      columns: ["user_id"],
+    });
+    expect(byName("system_logs_level_idx")).toMatchObject({ table: "system_logs", columns: ["level"] });
+    // The one-default-per-owner index is unique in every dialect.
+    expect(byName("llm_providers_one_default_key")).toMatchObject({ table: "llm_providers", unique: true });
+  });
+});

@@ -1,0 +1,102 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
+
+const KEY = Buffer.alloc(32, 7).toString("base64");
+
+describe("loadConfig", () => {
+  it("gives DESIGN.md's defaults when nothing is set", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: "127.0.0.1",
+      databaseUrl: `sqlite:${path.join("./data", "switchyard.db")}`,
+      redisUrl: undefined,
+      masterKey: undefined,
+      dataDir: "./data",
+      logLevel: "info",
+    });
+  });
+
+  it("puts the default SQLite file in SWITCHYARD_DATA_DIR", () => {
+    expect(loadConfig({ SWITCHYARD_DATA_DIR: "/var/lib/sy" }).databaseUrl).toBe(
+      "sqlite:/var/lib/sy/switchyard.db",
+    );
+  });
+
+  it("reads every contract variable", () => {
+    const config = loadConfig({
+      SWITCHYARD_PORT: "9090",
+      SWITCHYARD_HOST: "0.0.0.0",
+      SWITCHYARD_DATABASE_URL: "postgres://u:p@db:5432/sy",
+      SWITCHYARD_REDIS_URL: "redis://cache:6379/0",
+      SWITCHYARD_MASTER_KEY: KEY,
+      SWITCHYARD_DATA_DIR: "/data",
+      SWITCHYARD_LOG_LEVEL: "DEBUG",
+    });
+    expect(config.port).toBe(9090);
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.databaseUrl).toBe("postgres://u:p@db:5432/sy");
+    expect(config.redisUrl).toBe("redis://cache:6379/0");
+    expect(config.masterKey?.equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(config.logLevel).toBe("debug");
+  });
+
+  it("lets overrides (CLI flags, library options) win over the environment", () => {
+    const config = loadConfig({ SWITCHYARD_PORT: "1" }, { port: 2, databaseUrl: "mysql://root@h/db" });
+    expect(config.port).toBe(2);
+    expect(config.databaseUrl).toBe("mysql://root@h/db");
+  });
+
+  it("treats an empty variable as unset", () => {
+    expect(loadConfig({ SWITCHYARD_PORT: "  " }).port).toBe(8080);
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ["SWITCHYARD_PORT", "eighty", /whole number from 0 to 65535/],
+    ["SWITCHYARD_PORT", "70000", /whole number/],
+    ["SWITCHYARD_PORT", "-1", /whole number/],
+    ["SWITCHYARD_HOST", "http://x", /interface address/],
+    ["SWITCHYARD_DATABASE_URL", "oracle://h/db", /sqlite:/],
+    ["SWITCHYARD_DATABASE_URL", "postgres://h:5432", /names no database/],
+    ["SWITCHYARD_DATABASE_URL", "sqlite:", /sqlite:/],
+    ["SWITCHYARD_DATABASE_URL", "not a url", /not a URL/],
+    ["SWITCHYARD_REDIS_URL", "http://cache", /redis:\/\//],
+    ["SWITCHYARD_MASTER_KEY", "dG9vLXNob3J0", /32 random bytes/],
+    ["SWITCHYARD_MASTER_KEY", "!!!", /32 random bytes/],
+    ["SWITCHYARD_LOG_LEVEL", "loud", /one of fatal/],
+    ["SWITCHYARD_DB_POOL_SIZE", "0", /whole number from 1/],
+    ["SWITCHYARD_SHUTDOWN_TIMEOUT_MS", "soon", /whole number/],
+  ];
+  for (const [variable, value, expected] of bad) {
+    it(`refuses ${variable}=${JSON.stringify(value)}, naming the variable and what it expects`, () => {
+      let error: unknown;
+      try {
+        loadConfig({ [variable]: value });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const configError = error as ConfigError;
+      expect(configError.variable).toBe(variable);
+      expect(configError.message).toMatch(new RegExp(`^${variable}: expected`));
+      expect(configError.message).toMatch(expected);
+    });
+  }
+
+  it("never echoes a secret it refuses", () => {
+    const secrets = {
+      SWITCHYARD_MASTER_KEY: "c3VwZXItc2VjcmV0LWJ1dC1zaG9ydA==",
+      SWITCHYARD_REDIS_URL: "http://:hunter2@cache:6379",
+    };
+    for (const [variable, value] of Object.entries(secrets)) {
+      expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+      try {
+        loadConfig({ [variable]: value });
+      } catch (e) {
+        expect(String((e as Error).message)).not.toContain(value);
+        expect(String((e as Error).message)).not.toContain("hunter2");
+      }
+    }
+  });
+});
