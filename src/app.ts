@@ -1,13 +1,46 @@
 import type { Kysely } from "kysely";
+import type { InvalidationBus } from "./cache/interface.js";
+import { createCachedMap, createMemoryBus } from "./cache/memory.js";
+import { createRedisBus } from "./cache/redis.js";
 import { type Config, type ConfigOverrides, loadConfig } from "./config.js";
 import { createDatabase, type DatabaseHandle } from "./db/create-database.js";
 import { redactDatabaseUrl } from "./db/database-url.js";
 import { createMigrator, type SwitchyardMigrator } from "./db/migrator.js";
 import { pingDatabase } from "./db/ping.js";
 import type { Database } from "./db/schema.js";
+import type { ApiKeyRecord } from "./domain/api-keys/api-keys.repo.js";
+import { createApiKeysRepo } from "./domain/api-keys/api-keys.repo.js";
+import { type ApiKeysService, createApiKeysService } from "./domain/api-keys/api-keys.service.js";
+import { createLastUsedBuffer } from "./domain/api-keys/last-used-buffer.js";
+import { createAuditRepo } from "./domain/audit/audit.repo.js";
+import { type AuditService, createAuditService } from "./domain/audit/audit.service.js";
+import { createAccessTokens } from "./domain/auth/access-token.js";
+import { type AuthService, createAuthService } from "./domain/auth/auth.service.js";
+import { type Authenticator, createAuthenticator } from "./domain/auth/authenticator.js";
+import { createPasswordHasher } from "./domain/auth/password-hasher.js";
+import { createSessionsRepo } from "./domain/auth/sessions.repo.js";
+import { createOrgsRepo } from "./domain/orgs/orgs.repo.js";
+import { createOrgsService, type OrgsService } from "./domain/orgs/orgs.service.js";
 import { createSettingsRepo } from "./domain/settings/settings.repo.js";
 import { createSettingsService, type SettingsService } from "./domain/settings/settings.service.js";
+import { createIdentityLookup } from "./domain/users/identity.js";
+import { createUsersRepo } from "./domain/users/users.repo.js";
+import { createUsersService, type UsersService } from "./domain/users/users.service.js";
 import { createLogger, type Logger } from "./logger.js";
+import type { RateLimitStore } from "./ratelimit/interface.js";
+import { createMemoryRateLimitStore } from "./ratelimit/memory.js";
+import { createRedisRateLimitStore } from "./ratelimit/redis.js";
+import { deriveKey } from "./secrets/derive-key.js";
+import { resolveMasterKey } from "./secrets/master-key.js";
+
+export interface SwitchyardServices {
+  settings: SettingsService;
+  audit: AuditService;
+  auth: AuthService;
+  users: UsersService;
+  apiKeys: ApiKeysService;
+  orgs: OrgsService;
+}
 
 export interface Switchyard {
   config: Config;
@@ -15,12 +48,12 @@ export interface Switchyard {
   db: Kysely<Database>;
   dialect: DatabaseHandle["dialect"];
   migrator: SwitchyardMigrator;
-  services: {
-    settings: SettingsService;
-  };
+  services: SwitchyardServices;
+  /** Turns a request's credentials into the acting user; the per-request path. */
+  authenticator: Authenticator;
   /** Resolves when the database answers within two seconds. */
   checkDatabase(): Promise<void>;
-  /** Closes the database pool; safe to call more than once. */
+  /** Flushes buffered writes and closes the database pool and Redis; safe to call more than once. */
   close(): Promise<void>;
 }
 
@@ -42,9 +75,17 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     poolSize: config.dbPoolSize,
     onIdleConnectionError: (error) => logger.warn({ err: error }, "an idle database connection failed"),
   });
-  const migrator = createMigrator(handle.db);
+  const { db, dialect } = handle;
+  const migrator = createMigrator(db);
 
+  let masterKey: Buffer;
   try {
+    masterKey = resolveMasterKey(
+      config,
+      dialect,
+      handle.target.dialect === "sqlite" ? handle.target.file : undefined,
+      logger,
+    );
     if (options.migrate ?? true) {
       const { names } = await migrator.up();
       if (names.length > 0) logger.info({ migrations: names }, "applied migrations");
@@ -55,19 +96,78 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
   }
   logger.debug({ database: redactDatabaseUrl(config.databaseUrl) }, "database ready");
 
+  const bus: InvalidationBus = config.redisUrl ? createRedisBus(config.redisUrl, logger) : createMemoryBus();
+  const rateLimits: RateLimitStore = config.redisUrl
+    ? createRedisRateLimitStore(config.redisUrl, logger)
+    : createMemoryRateLimitStore();
+
+  const auditService = createAuditService({ repo: createAuditRepo({ db }), logger });
+  const settings = createSettingsService({ repo: createSettingsRepo({ db, dialect }), audit: auditService });
+  const usersRepo = createUsersRepo(db, dialect);
+  const sessionsRepo = createSessionsRepo(db);
+  const apiKeysRepo = createApiKeysRepo(db);
+  const identities = createIdentityLookup({ repo: usersRepo, bus });
+  const passwords = createPasswordHasher();
+  const accessTokens = createAccessTokens(deriveKey(masterKey, "access-token-signing"));
+  const lastUsed = createLastUsedBuffer({ repo: apiKeysRepo, logger });
+  const authenticator = createAuthenticator({
+    accessTokens,
+    identities,
+    apiKeys: apiKeysRepo,
+    apiKeyCache: createCachedMap<ApiKeyRecord>({ name: "api-key", max: 50_000, ttlMs: 60_000, bus }),
+    lastUsed,
+  });
+
+  const services: SwitchyardServices = {
+    settings,
+    audit: auditService,
+    auth: createAuthService({
+      db,
+      users: usersRepo,
+      sessions: sessionsRepo,
+      identities,
+      passwords,
+      accessTokens,
+      settings,
+      throttle: rateLimits,
+      audit: auditService,
+    }),
+    users: createUsersService({
+      db,
+      users: usersRepo,
+      sessions: sessionsRepo,
+      apiKeys: apiKeysRepo,
+      forgetApiKey: authenticator.forgetApiKey,
+      identities,
+      passwords,
+      audit: auditService,
+    }),
+    apiKeys: createApiKeysService({
+      repo: apiKeysRepo,
+      forgetApiKey: authenticator.forgetApiKey,
+      audit: auditService,
+    }),
+    orgs: createOrgsService({ db, repo: createOrgsRepo({ db, dialect }), audit: auditService }),
+  };
+
+  let closing: Promise<void> | undefined;
   return {
     config,
     logger,
-    db: handle.db,
-    dialect: handle.dialect,
+    db,
+    dialect,
     migrator,
-    services: {
-      settings: createSettingsService({
-        repo: createSettingsRepo({ db: handle.db, dialect: handle.dialect }),
-      }),
+    services,
+    authenticator,
+    checkDatabase: () => pingDatabase(db, 2_000),
+    close: () => {
+      closing ??= (async () => {
+        await lastUsed.close();
+        await Promise.all([bus.close(), rateLimits.close()]);
+        await handle.close();
+      })();
+      return closing;
     },
-    checkDatabase: () => pingDatabase(handle.db, 2_000),
-    close: () => handle.close(),
   };
 }
 

@@ -1,16 +1,22 @@
 import { Command } from "commander";
-import { composeSwitchyard, type Switchyard } from "../app.js";
+import { createDatabase } from "../db/create-database.js";
+import { createMigrator, type SwitchyardMigrator } from "../db/migrator.js";
 import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
 
-/** Runs fn on a Switchyard that did not migrate on its own, and always closes the pool. */
-async function withSwitchyard(flags: CommonFlags, fn: (sy: Switchyard) => Promise<void>): Promise<void> {
-  // Quiet by default: the command prints its own results; --log-level shows more.
-  const config = configFromFlags({ logLevel: "warn", ...flags });
-  const sy = await composeSwitchyard(config, { migrate: false });
+/**
+ * Runs fn with a migrator on the configured database, and always closes the pool. Only the
+ * database: migrating needs no master key, cache or service.
+ */
+async function withSwitchyard(
+  flags: CommonFlags,
+  fn: (sy: { migrator: SwitchyardMigrator }) => Promise<void>,
+) {
+  const config = configFromFlags(flags);
+  const handle = createDatabase({ databaseUrl: config.databaseUrl, poolSize: 2 });
   try {
-    await fn(sy);
+    await fn({ migrator: createMigrator(handle.db) });
   } finally {
-    await sy.close();
+    await handle.close();
   }
 }
 

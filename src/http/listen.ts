@@ -1,5 +1,4 @@
 import type { Switchyard } from "../app.js";
-import { VERSION } from "../version.js";
 import type { HttpApp } from "./http-app.js";
 import { createHttpServer } from "./server.js";
 
@@ -16,11 +15,7 @@ export interface RunningServer {
 
 /** Builds the HTTP app for this Switchyard and listens on the configured host and port. */
 export async function startHttpServer(sy: Switchyard): Promise<RunningServer> {
-  const app = await createHttpServer({
-    logger: sy.logger,
-    version: VERSION,
-    checkDatabase: sy.checkDatabase,
-  });
+  const app = await createHttpServer(sy);
   return listen(app, sy);
 }
 

@@ -1,19 +1,29 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, LogController, type RawServerDefault } from "fastify";
-import type { Logger } from "../logger.js";
+import type { Switchyard } from "../app.js";
+import { ApiKeyView, CreatedApiKey } from "../domain/api-keys/api-keys.schemas.js";
+import type { Authenticator } from "../domain/auth/authenticator.js";
+import { TokenPair } from "../domain/auth/auth.schemas.js";
+import { UserView } from "../domain/users/users.schemas.js";
+import { VERSION } from "../version.js";
 import type { HttpApp } from "./http-app.js";
 import { registerOpenApi } from "./plugins/openapi.js";
 import { registerErrorHandling } from "./plugins/problem-errors.js";
 import { registerRequestId, requestIdFrom } from "./plugins/request-id.js";
 import { registerRequestLog } from "./plugins/request-log.js";
+import { createRequestAuthenticator } from "./plugins/authenticate.js";
+import { adminAuditRoutes } from "./routes/admin-audit.routes.js";
+import { adminSettingsRoutes } from "./routes/admin-settings.routes.js";
+import { adminUsersRoutes } from "./routes/admin-users.routes.js";
+import { authRoutes } from "./routes/auth.routes.js";
 import { healthRoutes } from "./routes/health.routes.js";
+import { meRoutes } from "./routes/me.routes.js";
+import { orgsRoutes } from "./routes/orgs.routes.js";
 
-export interface HttpServerDeps {
-  logger: Logger;
-  version: string;
-  checkDatabase(): Promise<void>;
-}
+export type HttpServerDeps = Pick<Switchyard, "logger" | "checkDatabase" | "services"> & {
+  authenticator: Pick<Authenticator, "authenticate">;
+};
 
 /** Builds the Fastify app with every route registered; it does not listen. */
 export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
@@ -39,7 +49,17 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   registerRequestId(app);
   registerRequestLog(app);
   registerErrorHandling(app);
-  await registerOpenApi(app, { version: deps.version });
+  await registerOpenApi(app, { version: VERSION });
+  for (const schema of [UserView, ApiKeyView, CreatedApiKey, TokenPair]) app.addSchema(schema);
+
+  const { services } = deps;
+  const authenticate = createRequestAuthenticator(deps.authenticator);
   await app.register(healthRoutes, { checkDatabase: deps.checkDatabase });
+  await app.register(authRoutes, { auth: services.auth, authenticate });
+  await app.register(meRoutes, { users: services.users, apiKeys: services.apiKeys, authenticate });
+  await app.register(orgsRoutes, { orgs: services.orgs, authenticate });
+  await app.register(adminUsersRoutes, { users: services.users, authenticate });
+  await app.register(adminSettingsRoutes, { settings: services.settings, authenticate });
+  await app.register(adminAuditRoutes, { audit: services.audit, authenticate });
   return app;
 }

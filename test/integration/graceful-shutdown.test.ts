@@ -8,11 +8,7 @@ describe("graceful shutdown", () => {
   it("lets an in-flight request finish, refuses new ones, then closes the database", async () => {
     const testDb = await createTestDatabase("sqlite");
     const { sy } = await composeForTest({ databaseUrl: testDb.url, host: "127.0.0.1" });
-    const app = await createHttpServer({
-      logger: sy.logger,
-      version: "test",
-      checkDatabase: sy.checkDatabase,
-    });
+    const app = await createHttpServer(sy);
     let release: () => void = () => {};
     const started = new Promise<void>((resolveStarted) => {
       app.get("/api/test/slow", async () => {

@@ -15,7 +15,7 @@ describeEachDialect("HTTP skeleton", (dialect) => {
   beforeAll(async () => {
     testDb = await createTestDatabase(dialect);
     ({ sy, logs } = await composeForTest({ databaseUrl: testDb.url }));
-    app = await createHttpServer({ logger: sy.logger, version: "test", checkDatabase: sy.checkDatabase });
+    app = await createHttpServer(sy);
     // A route with a body schema and one that fails, to drive the error handler.
     app.post(
       "/api/test/echo",

@@ -25,7 +25,7 @@ describeEachDialect("/readyz follows the database", (dialect) => {
     const viaProxy = new URL(testDb.url);
     viaProxy.port = String(proxy.port);
     ({ sy } = await composeForTest({ databaseUrl: viaProxy.toString() }));
-    app = await createHttpServer({ logger: sy.logger, version: "test", checkDatabase: sy.checkDatabase });
+    app = await createHttpServer(sy);
     await app.ready();
   });
 

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from "uuid";
 import { beforeEach, expect, it } from "vitest";
-import { type Actor, systemActor } from "../../src/domain/actor.js";
+import { type Actor, systemActor, userActor } from "../../src/domain/actor.js";
 import { AppError } from "../../src/domain/errors.js";
 import { SETTING_KEYS } from "../../src/domain/settings/settings.registry.js";
 import { createSettingsRepo } from "../../src/domain/settings/settings.repo.js";
@@ -21,7 +21,9 @@ async function expectAppError(promise: Promise<unknown>, code: AppError["code"])
 
 describeEachDialect("settings service", (dialect) => {
   const ctx = useMigratedDatabase(dialect);
-  const service = () => createSettingsService({ repo: createSettingsRepo({ db: ctx().db, dialect }) });
+  // The audit trail is checked by the HTTP tests; here a fake that records nothing stands in.
+  const audit = { record: async () => {} };
+  const service = () => createSettingsService({ repo: createSettingsRepo({ db: ctx().db, dialect }), audit });
 
   async function createUser(roles: readonly string[]): Promise<Actor> {
     const id = uuidv7();
@@ -29,7 +31,7 @@ describeEachDialect("settings service", (dialect) => {
       .db.insertInto("users")
       .values({ id, email: `${id}@example.test`, password_hash: null })
       .execute();
-    return { kind: "user", userId: id, roles };
+    return userActor(id, roles);
   }
 
   beforeEach(async () => {

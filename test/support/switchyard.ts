@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type ComposeOptions, composeSwitchyard, type Switchyard } from "../../src/app.js";
 import { type ConfigOverrides, loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
@@ -18,7 +19,10 @@ export async function composeForTest(
     level: "debug",
     destination: { write: (line: string) => void lines.push(line) },
   });
-  const config = loadConfig({}, { port: 0, logLevel: "debug", ...overrides });
+  // A fresh master key per test Switchyard: PostgreSQL and MySQL require one, and no test should
+  // depend on a key file left in a data folder.
+  const masterKey = randomBytes(32).toString("base64");
+  const config = loadConfig({}, { port: 0, logLevel: "debug", masterKey, ...overrides });
   const sy = await composeSwitchyard(config, { logger, ...options });
   return { sy, logs: { lines, text: () => lines.join("") } };
 }

@@ -1,4 +1,5 @@
 import { type Actor, actorUserId, isAdmin } from "../actor.js";
+import type { AuditRecorder } from "../audit/audit.types.js";
 import { AppError } from "../errors.js";
 import {
   defaultSettingValue,
@@ -15,6 +16,7 @@ import type { SettingList, SettingView } from "./settings.schemas.js";
 
 export interface SettingsServiceDeps {
   repo: Pick<SettingsRepo, "findByKey" | "list" | "upsert" | "delete">;
+  audit: Pick<AuditRecorder, "record">;
 }
 
 /** A registered key takes its own type; any other string (say, from a URL) is checked at run time. */
@@ -22,7 +24,7 @@ export type SettingInput<K extends string> = K extends SettingKey ? SettingValue
 
 export type SettingsService = ReturnType<typeof createSettingsService>;
 
-export function createSettingsService({ repo }: SettingsServiceDeps) {
+export function createSettingsService({ repo, audit }: SettingsServiceDeps) {
   /**
    * The value in effect. Reads go to the database every time: a process-local cache would serve a
    * stale value on every other instance after an admin changes it, so caching waits for the shared
@@ -57,6 +59,12 @@ export function createSettingsService({ repo }: SettingsServiceDeps) {
       description: SETTINGS[known].description,
       updatedBy: actorUserId(actor),
     });
+    await audit.record(actor, {
+      action: "setting.update",
+      resourceType: "setting",
+      resourceId: known,
+      details: { value },
+    });
     return toView(known, written);
   }
 
@@ -65,6 +73,7 @@ export function createSettingsService({ repo }: SettingsServiceDeps) {
     requireAdmin(actor);
     const known = requireKnownKey(key);
     await repo.delete(known);
+    await audit.record(actor, { action: "setting.reset", resourceType: "setting", resourceId: known });
     return toView(known, undefined);
   }
 

@@ -35,7 +35,13 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           },
         },
       },
-      tags: [{ name: "probes", description: "Liveness, readiness and metadata" }],
+      tags: [
+        { name: "auth", description: "Accounts, sign-in and token refresh" },
+        { name: "me", description: "The caller's own account and API keys" },
+        { name: "orgs", description: "Organizations and their members" },
+        { name: "admin", description: "User management, settings and the audit log (admins only)" },
+        { name: "probes", description: "Liveness, readiness and metadata" },
+      ],
     },
     refResolver: {
       // Shared schemas keep their $id as their component name (Problem, OpenAIError).

@@ -1,0 +1,119 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../../db/schema.js";
+import { toDate, toDateOrNull } from "../../db/values.js";
+import type { Executor } from "../users/users.repo.js";
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  familyId: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  rotatedAt: Date | null;
+}
+
+export interface NewSession {
+  id: string;
+  userId: string;
+  familyId: string;
+  refreshTokenHash: string;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** One row per refresh token; a family is the chain of rotations that started at one login. */
+export function createSessionsRepo(db: Kysely<Database>) {
+  return {
+    async insert(session: NewSession, executor: Executor = db): Promise<void> {
+      await executor
+        .insertInto("sessions")
+        .values({
+          id: session.id,
+          user_id: session.userId,
+          family_id: session.familyId,
+          refresh_token_hash: session.refreshTokenHash,
+          expires_at: session.expiresAt,
+          ip: session.ip,
+          user_agent: session.userAgent?.slice(0, 500) ?? null,
+          created_at: new Date(),
+        })
+        .execute();
+    },
+
+    async findByTokenHash(hash: string, executor: Executor = db): Promise<SessionRecord | undefined> {
+      const row = await executor
+        .selectFrom("sessions")
+        .select(["id", "user_id", "family_id", "expires_at", "revoked_at", "rotated_at"])
+        .where("refresh_token_hash", "=", hash)
+        .executeTakeFirst();
+      return row
+        ? {
+            id: row.id,
+            userId: row.user_id,
+            familyId: row.family_id,
+            expiresAt: toDate(row.expires_at),
+            revokedAt: toDateOrNull(row.revoked_at),
+            rotatedAt: toDateOrNull(row.rotated_at),
+          }
+        : undefined;
+    },
+
+    async familyOf(userId: string, sessionId: string, executor: Executor = db): Promise<string | undefined> {
+      const row = await executor
+        .selectFrom("sessions")
+        .select("family_id")
+        .where("user_id", "=", userId)
+        .where("id", "=", sessionId)
+        .executeTakeFirst();
+      return row?.family_id;
+    },
+
+    /**
+     * Marks the token used. Conditional on it not being used yet, so of two concurrent refreshes with
+     * the same token exactly one wins; the loser is treated as reuse.
+     */
+    async markRotated(id: string, executor: Executor = db): Promise<boolean> {
+      const result = await executor
+        .updateTable("sessions")
+        .set({ rotated_at: new Date() })
+        .where("id", "=", id)
+        .where("rotated_at", "is", null)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async revoke(userId: string, id: string, executor: Executor = db): Promise<void> {
+      await executor
+        .updateTable("sessions")
+        .set({ revoked_at: new Date() })
+        .where("user_id", "=", userId)
+        .where("id", "=", id)
+        .where("revoked_at", "is", null)
+        .execute();
+    },
+
+    async revokeFamily(userId: string, familyId: string, executor: Executor = db): Promise<number> {
+      const result = await executor
+        .updateTable("sessions")
+        .set({ revoked_at: new Date() })
+        .where("user_id", "=", userId)
+        .where("family_id", "=", familyId)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async revokeAllForUser(userId: string, executor: Executor = db): Promise<void> {
+      await executor
+        .updateTable("sessions")
+        .set({ revoked_at: new Date() })
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null)
+        .execute();
+    },
+  };
+}
+
+export type SessionsRepo = ReturnType<typeof createSessionsRepo>;

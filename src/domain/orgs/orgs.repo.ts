@@ -1,0 +1,293 @@
+import { type Kysely, type Selectable, sql } from "kysely";
+import type { Dialect } from "../../db/database-url.js";
+import type { Database, MembershipRole, OrganizationsTable, UserStatus } from "../../db/schema.js";
+import { toDate } from "../../db/values.js";
+
+/** The database or a transaction on it (Kysely's Transaction is a Kysely), for work that joins one. */
+export type Executor = Kysely<Database>;
+
+export interface StoredOrg {
+  id: string;
+  name: string;
+  slug: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface StoredMembership {
+  orgId: string;
+  userId: string;
+  role: MembershipRole;
+  createdAt: Date;
+}
+
+export interface StoredMember {
+  userId: string;
+  email: string;
+  role: MembershipRole;
+  createdAt: Date;
+}
+
+export interface OrgUser {
+  id: string;
+  email: string;
+  status: UserStatus;
+}
+
+export interface OrgsRepoDeps {
+  db: Kysely<Database>;
+  /** SQLite has no FOR UPDATE (it serializes writers instead); the other two lock rows with it. */
+  dialect: Dialect;
+}
+
+export type OrgsRepo = ReturnType<typeof createOrgsRepo>;
+
+/**
+ * Organizations and their memberships. Every membership query is scoped by the org it belongs to
+ * or by the user it is about; org rows are scoped by their own id (or by the member, for lists).
+ */
+export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
+  return {
+    async insertOrg(org: StoredOrg, executor: Executor = db): Promise<void> {
+      await executor
+        .insertInto("organizations")
+        .values({
+          id: org.id,
+          name: org.name,
+          slug: org.slug,
+          created_at: org.createdAt,
+          updated_at: org.updatedAt,
+        })
+        .execute();
+    },
+
+    async findOrg(orgId: string, executor: Executor = db): Promise<StoredOrg | undefined> {
+      const row = await executor
+        .selectFrom("organizations")
+        .selectAll()
+        .where("id", "=", orgId)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toStoredOrg(row);
+    },
+
+    /** The org with the user's role in it, or undefined when there is no such org or no such membership. */
+    async findOrgOfMember(
+      orgId: string,
+      userId: string,
+      executor: Executor = db,
+    ): Promise<{ org: StoredOrg; role: MembershipRole } | undefined> {
+      const row = await executor
+        .selectFrom("organizations as o")
+        .innerJoin("memberships as m", "m.org_id", "o.id")
+        .selectAll("o")
+        .select("m.role")
+        .where("o.id", "=", orgId)
+        .where("m.user_id", "=", userId)
+        .executeTakeFirst();
+      return row === undefined ? undefined : { org: toStoredOrg(row), role: row.role };
+    },
+
+    /** The orgs the user belongs to, with their role in each, by name. */
+    async listOrgsOfMember(
+      userId: string,
+      executor: Executor = db,
+    ): Promise<{ org: StoredOrg; role: MembershipRole }[]> {
+      const rows = await executor
+        .selectFrom("organizations as o")
+        .innerJoin("memberships as m", "m.org_id", "o.id")
+        .selectAll("o")
+        .select("m.role")
+        .where("m.user_id", "=", userId)
+        .orderBy("o.name")
+        .orderBy("o.id")
+        .execute();
+      return rows.map((row) => ({ org: toStoredOrg(row), role: row.role }));
+    },
+
+    /** Returns whether the org was there to update. */
+    async updateOrg(
+      orgId: string,
+      changes: { name?: string; slug?: string; updatedAt: Date },
+      executor: Executor = db,
+    ): Promise<boolean> {
+      const result = await executor
+        .updateTable("organizations")
+        .set({
+          ...(changes.name === undefined ? {} : { name: changes.name }),
+          ...(changes.slug === undefined ? {} : { slug: changes.slug }),
+          updated_at: changes.updatedAt,
+        })
+        .where("id", "=", orgId)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** Deletes the org; its memberships (and, later, its connections) go with it by cascade. */
+    async deleteOrg(orgId: string, executor: Executor = db): Promise<boolean> {
+      const result = await executor.deleteFrom("organizations").where("id", "=", orgId).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    /**
+     * Every membership of the org, locked until the transaction ends (FOR UPDATE on PostgreSQL and
+     * MySQL), so that rules counting owners see what the last writer left and two concurrent changes
+     * cannot both pass on the same count. Call it first in the transaction and decide on what it
+     * returns: on MySQL a locking read sees the latest committed rows, a plain one may not.
+     */
+    async lockMemberships(orgId: string, executor: Executor): Promise<StoredMembership[]> {
+      let query = executor
+        .selectFrom("memberships")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .orderBy("user_id");
+      if (dialect !== "sqlite") query = query.forUpdate();
+      const rows = await query.execute();
+      return rows.map((row) => ({
+        orgId: row.org_id,
+        userId: row.user_id,
+        role: row.role,
+        createdAt: toDate(row.created_at),
+      }));
+    },
+
+    /** The org's members with their emails, in the order they joined. */
+    async listMembers(orgId: string, executor: Executor = db): Promise<StoredMember[]> {
+      const rows = await executor
+        .selectFrom("memberships as m")
+        .innerJoin("users as u", "u.id", "m.user_id")
+        .select(["m.user_id", "u.email", "m.role", "m.created_at"])
+        .where("m.org_id", "=", orgId)
+        .orderBy("m.created_at")
+        .orderBy("m.user_id")
+        .execute();
+      return rows.map(toStoredMember);
+    },
+
+    async findMember(
+      orgId: string,
+      userId: string,
+      executor: Executor = db,
+    ): Promise<StoredMember | undefined> {
+      const row = await executor
+        .selectFrom("memberships as m")
+        .innerJoin("users as u", "u.id", "m.user_id")
+        .select(["m.user_id", "u.email", "m.role", "m.created_at"])
+        .where("m.org_id", "=", orgId)
+        .where("m.user_id", "=", userId)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toStoredMember(row);
+    },
+
+    async findRole(
+      orgId: string,
+      userId: string,
+      executor: Executor = db,
+    ): Promise<MembershipRole | undefined> {
+      const row = await executor
+        .selectFrom("memberships")
+        .select("role")
+        .where("org_id", "=", orgId)
+        .where("user_id", "=", userId)
+        .executeTakeFirst();
+      return row?.role;
+    },
+
+    /** Every org the user belongs to and their role in it, for resolving which connections they may use. */
+    async membershipsOfUser(
+      userId: string,
+      executor: Executor = db,
+    ): Promise<{ orgId: string; role: MembershipRole }[]> {
+      const rows = await executor
+        .selectFrom("memberships")
+        .select(["org_id", "role"])
+        .where("user_id", "=", userId)
+        .orderBy("created_at")
+        .orderBy("org_id")
+        .execute();
+      return rows.map((row) => ({ orgId: row.org_id, role: row.role }));
+    },
+
+    async insertMembership(membership: StoredMembership, executor: Executor = db): Promise<void> {
+      await executor
+        .insertInto("memberships")
+        .values({
+          org_id: membership.orgId,
+          user_id: membership.userId,
+          role: membership.role,
+          created_at: membership.createdAt,
+        })
+        .execute();
+    },
+
+    /** Returns whether the membership was there to update. */
+    async updateMembershipRole(
+      orgId: string,
+      userId: string,
+      role: MembershipRole,
+      executor: Executor = db,
+    ): Promise<boolean> {
+      const result = await executor
+        .updateTable("memberships")
+        .set({ role })
+        .where("org_id", "=", orgId)
+        .where("user_id", "=", userId)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** Returns whether the membership was there to delete. */
+    async deleteMembership(orgId: string, userId: string, executor: Executor = db): Promise<boolean> {
+      const result = await executor
+        .deleteFrom("memberships")
+        .where("org_id", "=", orgId)
+        .where("user_id", "=", userId)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    async findUserById(userId: string, executor: Executor = db): Promise<OrgUser | undefined> {
+      return executor
+        .selectFrom("users")
+        .select(["id", "email", "status"])
+        .where("id", "=", userId)
+        .executeTakeFirst();
+    },
+
+    /**
+     * The user with this email: an exact match, else the one user whose email matches ignoring case
+     * (emails compare case-sensitively in every dialect's column, people type them either way).
+     */
+    async findUserByEmail(email: string, executor: Executor = db): Promise<OrgUser | undefined> {
+      const rows = await executor
+        .selectFrom("users")
+        .select(["id", "email", "status"])
+        .where((eb) =>
+          eb.or([eb("email", "=", email), eb(sql<string>`lower(email)`, "=", email.toLowerCase())]),
+        )
+        .limit(10)
+        .execute();
+      const exact = rows.find((row) => row.email === email);
+      if (exact) return exact;
+      return rows.length === 1 ? rows[0] : undefined;
+    },
+  };
+}
+
+function toStoredOrg(row: Selectable<OrganizationsTable>): StoredOrg {
+  return {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+function toStoredMember(row: {
+  user_id: string;
+  email: string;
+  role: MembershipRole;
+  created_at: Date | string;
+}): StoredMember {
+  return { userId: row.user_id, email: row.email, role: row.role, createdAt: toDate(row.created_at) };
+}

@@ -1,0 +1,33 @@
+import type { Static, TSchema } from "typebox";
+import { Value } from "typebox/value";
+import { AppError, type FieldIssue } from "./errors.js";
+
+/**
+ * Services validate their own input with the same TypeBox schema the HTTP route uses, so the library
+ * (no HTTP in front) gets the same 422s with the same field pointers.
+ */
+export function parseInput<S extends TSchema>(schema: S, input: unknown): Static<S> {
+  if (Value.Check(schema, input)) return input as Static<S>;
+  const issues: FieldIssue[] = [];
+  for (const error of Value.Errors(schema, input)) {
+    // "schema is false" restates an additionalProperties failure that is reported with its name.
+    if (error.keyword === "boolean") continue;
+    const params = error.params as Record<string, unknown>;
+    const missing = Array.isArray(params.requiredProperties)
+      ? `/${String(params.requiredProperties[0])}`
+      : "";
+    const extra = Array.isArray(params.additionalProperties)
+      ? `/${String(params.additionalProperties[0])}`
+      : "";
+    const field = `${error.instancePath}${missing}${extra}` || "/";
+    if (!issues.some((i) => i.field === field)) issues.push({ field, message: error.message });
+  }
+  const first = issues[0];
+  throw new AppError(
+    "validation_failed",
+    first ? `${first.field} ${first.message}` : "The input is invalid",
+    {
+      issues,
+    },
+  );
+}

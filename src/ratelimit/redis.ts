@@ -1,0 +1,85 @@
+import { Redis } from "ioredis";
+import type { Logger } from "../logger.js";
+import type { RateLimitStore, WindowCount } from "./interface.js";
+import { createMemoryRateLimitStore } from "./memory.js";
+
+// One round trip, atomic: add to the window, start its expiry on the first hit, report both.
+const INCREMENT = `
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if count == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
+return {count, ttl}
+`;
+
+const PREFIX = "switchyard:rl:";
+
+/**
+ * Counters shared by every instance. If Redis cannot be reached the store keeps answering from
+ * process memory (limits then hold per instance rather than globally) and says so in the log once,
+ * rather than failing every request that a limit guards.
+ */
+export function createRedisRateLimitStore(
+  redisUrl: string,
+  logger: Pick<Logger, "warn" | "info">,
+): RateLimitStore {
+  const redis = new Redis(redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2_000,
+  });
+  const fallback = createMemoryRateLimitStore();
+  let degraded = false;
+  redis.on("error", () => {
+    // Reported once per outage by degrade().
+  });
+  redis.on("ready", () => {
+    if (degraded) logger.info("redis reachable again: rate limits are shared across instances");
+    degraded = false;
+  });
+  const degrade = (error: unknown) => {
+    if (!degraded) {
+      logger.warn(
+        { err: { message: error instanceof Error ? error.message : String(error) } },
+        "redis unavailable: rate limits fall back to this instance's memory",
+      );
+    }
+    degraded = true;
+  };
+
+  return {
+    increment: async (key, windowMs, cost = 1): Promise<WindowCount> => {
+      try {
+        const [count, ttl] = (await redis.eval(INCREMENT, 1, PREFIX + key, cost, windowMs)) as [
+          number,
+          number,
+        ];
+        return { count, resetInMs: ttl };
+      } catch (error) {
+        degrade(error);
+        return fallback.increment(key, windowMs, cost);
+      }
+    },
+    peek: async (key) => {
+      try {
+        const [count, ttl] = await Promise.all([redis.get(PREFIX + key), redis.pttl(PREFIX + key)]);
+        return { count: count === null ? 0 : Number(count), resetInMs: Math.max(0, ttl) };
+      } catch (error) {
+        degrade(error);
+        return fallback.peek(key);
+      }
+    },
+    reset: async (key) => {
+      await fallback.reset(key);
+      try {
+        await redis.del(PREFIX + key);
+      } catch (error) {
+        degrade(error);
+      }
+    },
+    close: async () => {
+      redis.disconnect();
+      await fallback.close();
+    },
+  };
+}

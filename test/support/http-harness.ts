@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll } from "vitest";
+import type { Switchyard } from "../../src/app.js";
+import type { ConfigOverrides } from "../../src/config.js";
+import type { Dialect } from "../../src/db/database-url.js";
+import type { HttpApp } from "../../src/http/http-app.js";
+import { createHttpServer } from "../../src/http/server.js";
+import { createTestDatabase, type TestDatabase } from "./databases.js";
+import { composeForTest, type LogCapture } from "./switchyard.js";
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+  /** `{ authorization: "Bearer <access token>" }`, to spread into inject headers. */
+  headers: Record<string, string>;
+}
+
+export interface TestApp {
+  app: HttpApp;
+  sy: Switchyard;
+  logs: LogCapture;
+  testDb: TestDatabase;
+  /** The first registered user, who is therefore an admin. */
+  admin: TestUser;
+  /** A new active user, created by the admin over HTTP and signed in. */
+  newUser(options?: { admin?: boolean; email?: string }): Promise<TestUser>;
+  /** Signs in over HTTP. */
+  login(email: string, password: string): Promise<TestUser>;
+  /** Every response body the suite's requests produced, for scanning for secrets. */
+  bodies(): string;
+}
+
+const unique = () => randomBytes(6).toString("hex");
+
+/**
+ * Inside a describe: a real Switchyard on a fresh database of the dialect, its full HTTP app (driven
+ * with inject), captured logs, and a first admin. Closed and dropped after the suite.
+ */
+export function useTestApp(dialect: Dialect, overrides: ConfigOverrides = {}): () => TestApp {
+  let current: TestApp | undefined;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    const testDb = await createTestDatabase(dialect);
+    const { sy, logs } = await composeForTest({ databaseUrl: testDb.url, ...overrides });
+    const app = await createHttpServer(sy);
+    app.addHook("onSend", async (_request, _reply, payload) => {
+      if (typeof payload === "string") seen.push(payload);
+      return payload;
+    });
+    await app.ready();
+
+    const signIn = async (email: string, password: string, path = "/api/auth/login", extra = {}) => {
+      const res = await app.inject({ method: "POST", url: path, payload: { email, password, ...extra } });
+      if (res.statusCode !== 200 && res.statusCode !== 201) {
+        throw new Error(`${path} for ${email} answered ${res.statusCode}: ${res.body}`);
+      }
+      const body = res.json();
+      return {
+        id: body.user.id,
+        email,
+        password,
+        accessToken: body.access_token,
+        refreshToken: body.refresh_token,
+        headers: { authorization: `Bearer ${body.access_token}` },
+      } satisfies TestUser;
+    };
+
+    const admin = await signIn(
+      `admin-${unique()}@example.test`,
+      `pw-${unique()}-admin`,
+      "/api/auth/register",
+    );
+
+    current = {
+      app,
+      sy,
+      logs,
+      testDb,
+      admin,
+      login: (email, password) => signIn(email, password),
+      newUser: async (options = {}) => {
+        const email = options.email ?? `user-${unique()}@example.test`;
+        const password = `pw-${unique()}-user`;
+        const res = await app.inject({
+          method: "POST",
+          url: "/api/admin/users",
+          headers: admin.headers,
+          payload: { email, password, admin: options.admin ?? false },
+        });
+        if (res.statusCode !== 201)
+          throw new Error(`creating ${email} answered ${res.statusCode}: ${res.body}`);
+        return signIn(email, password);
+      },
+      bodies: () => seen.join("\n"),
+    };
+  });
+
+  afterAll(async () => {
+    await current?.app.close();
+    await current?.sy.close();
+    await current?.testDb.drop();
+  });
+
+  return () => {
+    if (!current) throw new Error("useTestApp: the app is ready only inside tests");
+    return current;
+  };
+}
