@@ -107,6 +107,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
   const sessionsRepo = createSessionsRepo(db);
   const apiKeysRepo = createApiKeysRepo(db);
   const identities = createIdentityLookup({ repo: usersRepo, bus });
+  const orgsRepo = createOrgsRepo({ db, dialect });
   const passwords = createPasswordHasher();
   const accessTokens = createAccessTokens(deriveKey(masterKey, "access-token-signing"));
   const lastUsed = createLastUsedBuffer({ repo: apiKeysRepo, logger });
@@ -139,6 +140,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
       apiKeys: apiKeysRepo,
       forgetApiKey: authenticator.forgetApiKey,
       identities,
+      orgs: orgsRepo,
       passwords,
       audit: auditService,
     }),
@@ -147,7 +149,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
       forgetApiKey: authenticator.forgetApiKey,
       audit: auditService,
     }),
-    orgs: createOrgsService({ db, repo: createOrgsRepo({ db, dialect }), audit: auditService }),
+    orgs: createOrgsService({ db, repo: orgsRepo, audit: auditService }),
   };
 
   let closing: Promise<void> | undefined;

@@ -10,9 +10,11 @@ const CHANNEL = "switchyard:invalidate";
  * live out their TTL; the log says so.
  */
 export function createRedisBus(redisUrl: string, logger: Pick<Logger, "warn" | "info">): InvalidationBus {
-  const options = { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false };
+  // Publishes queue while connecting (the first ones come right after start-up) but wait at most
+  // the command timeout; a lost invalidation is bounded by the caches' TTL.
+  const options = { maxRetriesPerRequest: 1, commandTimeout: 1_000 };
   const publisher = new Redis(redisUrl, options);
-  const subscriber = new Redis(redisUrl, { ...options, enableOfflineQueue: true });
+  const subscriber = new Redis(redisUrl, options);
   const handlers = new Map<string, ((key: string) => void)[]>();
   let warned = false;
 

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { ConfigError } from "../config.js";
 import { MigrationError } from "../db/migrator.js";
 import { VERSION } from "../version.js";
+import { adminCommand } from "./admin.command.js";
 import { migrateCommand } from "./migrate.command.js";
 import { serveCommand } from "./serve.command.js";
 
@@ -12,7 +13,8 @@ const program = new Command()
   .version(VERSION)
   .showHelpAfterError()
   .addCommand(serveCommand())
-  .addCommand(migrateCommand());
+  .addCommand(migrateCommand())
+  .addCommand(adminCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {

@@ -23,11 +23,9 @@ export function createRedisRateLimitStore(
   redisUrl: string,
   logger: Pick<Logger, "warn" | "info">,
 ): RateLimitStore {
-  const redis = new Redis(redisUrl, {
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    connectTimeout: 2_000,
-  });
+  // Commands queue while the first connection is made (a store is used right after start-up), but
+  // none waits long: past the timeout the memory fallback answers instead.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 500 });
   const fallback = createMemoryRateLimitStore();
   let degraded = false;
   redis.on("error", () => {
@@ -49,6 +47,8 @@ export function createRedisRateLimitStore(
 
   return {
     increment: async (key, windowMs, cost = 1): Promise<WindowCount> => {
+      // During an outage every call would wait out the timeout; go straight to memory until ready.
+      if (degraded) return fallback.increment(key, windowMs, cost);
       try {
         const [count, ttl] = (await redis.eval(INCREMENT, 1, PREFIX + key, cost, windowMs)) as [
           number,
@@ -61,6 +61,7 @@ export function createRedisRateLimitStore(
       }
     },
     peek: async (key) => {
+      if (degraded) return fallback.peek(key);
       try {
         const [count, ttl] = await Promise.all([redis.get(PREFIX + key), redis.pttl(PREFIX + key)]);
         return { count: count === null ? 0 : Number(count), resetInMs: Math.max(0, ttl) };

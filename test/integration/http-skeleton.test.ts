@@ -175,6 +175,25 @@ describeEachDialect("HTTP skeleton", (dialect) => {
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.paths["/readyz"].get.responses["503"]).toBeDefined();
 
+    // Every /api operation documents its errors, and every one but the sign-in routes its bearer auth.
+    const open = new Set(["/api/auth/register", "/api/auth/login", "/api/auth/refresh"]);
+    for (const [path, operations] of Object.entries(
+      doc.paths as Record<
+        string,
+        Record<string, { security?: unknown; responses: Record<string, unknown>; summary?: string }>
+      >,
+    )) {
+      if (!path.startsWith("/api/") || path.startsWith("/api/test/")) continue;
+      for (const [method, op] of Object.entries(operations)) {
+        expect(op.summary, `${method} ${path}`).toBeTruthy();
+        expect(
+          Object.keys(op.responses).some((s) => s.startsWith("4")),
+          `${method} ${path}`,
+        ).toBe(true);
+        if (!open.has(path)) expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
+      }
+    }
+
     const docs = await app.inject({ url: "/docs/" });
     expect(docs.statusCode).toBe(200);
     expect(docs.headers["content-type"]).toMatch(/text\/html/);

@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import type { Dialect } from "../../src/db/database-url.js";
@@ -32,5 +33,23 @@ export async function probeDialect(dialect: Dialect): Promise<string | undefined
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Whether the test Redis answers a PING. */
+export async function probeRedis(): Promise<string | undefined> {
+  const redis = new Redis(testEnv.redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2_000,
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    redis.disconnect();
   }
 }

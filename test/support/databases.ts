@@ -81,6 +81,7 @@ export function describeEachDialect(title: string, suite: (dialect: Dialect) => 
 declare module "vitest" {
   export interface ProvidedContext {
     availableDialects: Dialect[];
+    redisAvailable: boolean;
   }
 }
 

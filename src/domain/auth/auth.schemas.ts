@@ -29,11 +29,6 @@ export const RefreshBody = Type.Object(
 );
 export type RefreshBody = Static<typeof RefreshBody>;
 
-export const LogoutBody = Type.Object(
-  { refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
-  { additionalProperties: false },
-);
-
 export const TokenPair = Type.Object(
   {
     user: Type.Ref("User"),

@@ -88,10 +88,13 @@ export function createAuthService(deps: AuthServiceDeps) {
       const passwordHash = await deps.passwords.hash(body.password);
       const id = uuidv7();
       let roles: string[] = [];
+      // Read before the transaction: on SQLite a read outside it would wait for the one connection
+      // the transaction holds.
+      const open = (await deps.settings.get("auth.registration")) === "open";
       try {
         await deps.db.transaction().execute(async (trx) => {
           const first = (await deps.users.count(trx)) === 0;
-          if (!first && (await deps.settings.get("auth.registration")) !== "open") {
+          if (!first && !open) {
             throw new AppError("forbidden", "Registration is closed: ask an admin to create your account");
           }
           roles = first ? ["admin", "user"] : ["user"];
@@ -209,19 +212,16 @@ export function createAuthService(deps: AuthServiceDeps) {
       return issueTokens(toUserView(user, identity.roles), meta, session.familyId);
     },
 
-    /** Ends the login behind the caller's access token (or the given refresh token's): its whole family. */
-    async logout(actor: Actor, input: { refresh_token?: string } = {}): Promise<void> {
+    /**
+     * Ends the login behind the caller's access token: every refresh token of its family. The access
+     * token itself lives out its short lifetime (checking sessions per request would cost a read).
+     */
+    async logout(actor: Actor): Promise<void> {
       if (actor.kind !== "user") return;
-      const familyIds = new Set<string>();
-      if (input.refresh_token) {
-        const session = await deps.sessions.findByTokenHash(hashOpaqueToken(input.refresh_token));
-        if (session && session.userId === actor.userId) familyIds.add(session.familyId);
-      }
-      if (actor.sessionId) {
-        const familyId = await deps.sessions.familyOf(actor.userId, actor.sessionId);
-        if (familyId) familyIds.add(familyId);
-      }
-      for (const familyId of familyIds) await deps.sessions.revokeFamily(actor.userId, familyId);
+      const familyId = actor.sessionId
+        ? await deps.sessions.familyOf(actor.userId, actor.sessionId)
+        : undefined;
+      if (familyId) await deps.sessions.revokeFamily(actor.userId, familyId);
       await deps.audit.record(actor, {
         action: "auth.logout",
         resourceType: "session",

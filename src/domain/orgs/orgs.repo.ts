@@ -207,6 +207,29 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
       return rows.map((row) => ({ orgId: row.org_id, role: row.role }));
     },
 
+    /** Orgs where the user is the only owner: deleting the user would leave them without one. */
+    async orgsSolelyOwnedBy(userId: string, executor: Executor = db): Promise<string[]> {
+      const rows = await executor
+        .selectFrom("memberships as mine")
+        .select("mine.org_id")
+        .where("mine.user_id", "=", userId)
+        .where("mine.role", "=", "owner")
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("memberships as other")
+                .select("other.user_id")
+                .whereRef("other.org_id", "=", "mine.org_id")
+                .where("other.role", "=", "owner")
+                .where("other.user_id", "!=", userId),
+            ),
+          ),
+        )
+        .orderBy("mine.org_id")
+        .execute();
+      return rows.map((row) => row.org_id);
+    },
+
     async insertMembership(membership: StoredMembership, executor: Executor = db): Promise<void> {
       await executor
         .insertInto("memberships")

@@ -5,6 +5,7 @@ import type { Database } from "../../db/schema.js";
 import { type Actor, isAdmin } from "../actor.js";
 import type { ApiKeysRepo } from "../api-keys/api-keys.repo.js";
 import type { AuditRecorder } from "../audit/audit.types.js";
+import type { OrgsRepo } from "../orgs/orgs.repo.js";
 import type { PasswordHasher } from "../auth/password-hasher.js";
 import type { SessionsRepo } from "../auth/sessions.repo.js";
 import { AppError } from "../errors.js";
@@ -28,6 +29,7 @@ export interface UsersServiceDeps {
   /** Drops cached API keys in every instance, so revoked ones fail on their next request. */
   forgetApiKey(keyHash: string): Promise<void>;
   identities: Pick<IdentityLookup, "invalidate">;
+  orgs: Pick<OrgsRepo, "orgsSolelyOwnedBy">;
   passwords: Pick<PasswordHasher, "hash">;
   audit: Pick<AuditRecorder, "record">;
 }
@@ -155,6 +157,13 @@ export function createUsersService(deps: UsersServiceDeps) {
       const keyHashes = await deps.apiKeys.hashesOfUser(userId);
       await deps.db.transaction().execute(async (trx) => {
         await keepAnAdmin(trx, userId);
+        const orphaned = await deps.orgs.orgsSolelyOwnedBy(userId, trx);
+        if (orphaned.length > 0) {
+          throw new AppError(
+            "bad_request",
+            `This user is the only owner of ${orphaned.length} organization(s) (${orphaned.join(", ")}): make someone else an owner or delete them first`,
+          );
+        }
         await deps.users.delete(userId, trx);
       });
       for (const hash of keyHashes) await deps.forgetApiKey(hash);

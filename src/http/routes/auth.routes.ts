@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { LoginBody, LogoutBody, RefreshBody, RegisterBody } from "../../domain/auth/auth.schemas.js";
+import { LoginBody, RefreshBody, RegisterBody } from "../../domain/auth/auth.schemas.js";
 import type { AuthService } from "../../domain/auth/auth.service.js";
 import type { HttpApp } from "../http-app.js";
 import { type RequestAuthenticator, requestMeta } from "../plugins/authenticate.js";
@@ -70,14 +70,16 @@ export async function authRoutes(app: HttpApp, deps: AuthRoutesDeps): Promise<vo
       schema: {
         tags: ["auth"],
         summary: "Sign out: revoke this login's refresh tokens",
+        description:
+          "Revokes every refresh token of the login behind the access token. The access token itself " +
+          "expires on its own within its short lifetime.",
         security: [{ bearer: [] }],
-        body: Type.Optional(LogoutBody),
         response: { 204: Type.Null({ description: "Signed out" }), ...problemResponses(401, 422) },
       },
     },
     async (request, reply) => {
       const actor = await deps.authenticate(request);
-      await deps.auth.logout(actor, request.body ?? {});
+      await deps.auth.logout(actor);
       return reply.code(204).send(null);
     },
   );
