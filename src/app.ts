@@ -19,6 +19,21 @@ import { type AuthService, createAuthService } from "./domain/auth/auth.service.
 import { type Authenticator, createAuthenticator } from "./domain/auth/authenticator.js";
 import { createPasswordHasher } from "./domain/auth/password-hasher.js";
 import { createSessionsRepo } from "./domain/auth/sessions.repo.js";
+import {
+  type ConnectionRecord,
+  type ConnectionsRepo,
+  createConnectionsRepo,
+} from "./domain/connections/connections.repo.js";
+import {
+  type ConnectionsService,
+  createConnectionsService,
+} from "./domain/connections/connections.service.js";
+import { createProfileService, type ProfileService } from "./domain/connections/profile.service.js";
+import {
+  type ConnectionResolver,
+  createConnectionResolver,
+  type ResolutionCandidates,
+} from "./domain/connections/resolve-connection.js";
 import { createOrgsRepo } from "./domain/orgs/orgs.repo.js";
 import { createOrgsService, type OrgsService } from "./domain/orgs/orgs.service.js";
 import { createSettingsRepo } from "./domain/settings/settings.repo.js";
@@ -30,7 +45,12 @@ import { createLogger, type Logger } from "./logger.js";
 import type { RateLimitStore } from "./ratelimit/interface.js";
 import { createMemoryRateLimitStore } from "./ratelimit/memory.js";
 import { createRedisRateLimitStore } from "./ratelimit/redis.js";
+import { ProviderError } from "./providers/errors.js";
+import { checkBaseUrl } from "./providers/ssrf.js";
 import { deriveKey } from "./secrets/derive-key.js";
+import { connectionAad, decryptSecret, encryptSecret } from "./secrets/envelope.js";
+import { keyHint } from "./secrets/key-hint.js";
+import { createKeyring, type Keyring } from "./secrets/keyring.js";
 import { resolveMasterKey } from "./secrets/master-key.js";
 
 export interface SwitchyardServices {
@@ -40,6 +60,8 @@ export interface SwitchyardServices {
   users: UsersService;
   apiKeys: ApiKeysService;
   orgs: OrgsService;
+  connections: ConnectionsService;
+  profile: ProfileService;
 }
 
 export interface Switchyard {
@@ -51,6 +73,13 @@ export interface Switchyard {
   services: SwitchyardServices;
   /** Turns a request's credentials into the acting user; the per-request path. */
   authenticator: Authenticator;
+  /** Which connection serves a user; cached, and dropped on any change that could alter it. */
+  resolver: ConnectionResolver;
+  /** The keys that encrypt stored provider keys: the current one and any not yet rotated away. */
+  keyring: Keyring;
+  connectionsRepo: ConnectionsRepo;
+  /** The plaintext key of a connection, for a caller that may use it (health checks, the gateway). */
+  connectionKey(connection: ConnectionRecord): Promise<string | undefined>;
   /** Resolves when the database answers within two seconds. */
   checkDatabase(): Promise<void>;
   /** Flushes buffered writes and closes the database pool and Redis; safe to call more than once. */
@@ -101,13 +130,29 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     ? createRedisRateLimitStore(config.redisUrl, logger)
     : createMemoryRateLimitStore();
 
+  const keyring = createKeyring({ current: masterKey, previous: config.previousMasterKeys });
   const auditService = createAuditService({ repo: createAuditRepo({ db }), logger });
-  const settings = createSettingsService({ repo: createSettingsRepo({ db, dialect }), audit: auditService });
+  const connectionsRepo = createConnectionsRepo({ db, dialect });
+  const orgsRepo = createOrgsRepo({ db, dialect });
+  // Resolution answers are dropped wholesale on any relevant change: such changes are rare, reads
+  // happen on every gateway call.
+  // Declared before the resolver it calls (which needs settings): it runs only after start-up.
+  const resolutionChanged = () => resolver.invalidateAll();
+  const settings = createSettingsService({
+    repo: createSettingsRepo({ db, dialect }),
+    audit: auditService,
+    onChange: resolutionChanged,
+  });
+  const resolver: ConnectionResolver = createConnectionResolver({
+    repo: connectionsRepo,
+    orgs: orgsRepo,
+    settings,
+    cache: createCachedMap<ResolutionCandidates>({ name: "resolution", max: 50_000, ttlMs: 60_000, bus }),
+  });
   const usersRepo = createUsersRepo(db, dialect);
   const sessionsRepo = createSessionsRepo(db);
   const apiKeysRepo = createApiKeysRepo(db);
   const identities = createIdentityLookup({ repo: usersRepo, bus });
-  const orgsRepo = createOrgsRepo({ db, dialect });
   const passwords = createPasswordHasher();
   const accessTokens = createAccessTokens(deriveKey(masterKey, "access-token-signing"));
   const lastUsed = createLastUsedBuffer({ repo: apiKeysRepo, logger });
@@ -118,6 +163,39 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     apiKeyCache: createCachedMap<ApiKeyRecord>({ name: "api-key", max: 50_000, ttlMs: 60_000, bus }),
     lastUsed,
   });
+
+  const connections = createConnectionsService({
+    db,
+    repo: connectionsRepo,
+    orgs: orgsRepo,
+    settings,
+    secrets: {
+      encrypt: (plaintext, id, ownerKey) => encryptSecret(keyring, plaintext, connectionAad(id, ownerKey)),
+      hint: (plaintext) => keyHint(plaintext) || null,
+    },
+    checkBaseUrl: async (url, options) => {
+      try {
+        await checkBaseUrl(url, options);
+      } catch (error) {
+        // A name that does not resolve now is saved anyway: DNS may be down or split-horizon, and
+        // the connect-time guard checks the address the name resolves to on every call.
+        if (!(error instanceof ProviderError && error.kind === "unreachable")) throw error;
+      }
+    },
+    audit: auditService,
+    onChange: resolutionChanged,
+  });
+
+  const connectionKey = async (c: ConnectionRecord): Promise<string | undefined> => {
+    if (c.apiKeyEncrypted) return decryptSecret(keyring, c.apiKeyEncrypted, connectionAad(c.id, c.ownerKey));
+    if (c.apiKeyRef && c.scope === "system") {
+      // Checked again at call time: the allowlist may have shrunk since the connection was saved.
+      const name = c.apiKeyRef.slice("env:".length);
+      if ((await settings.get("connections.env_key_allowlist")).includes(name))
+        return config.secretFromEnv(name);
+    }
+    return undefined;
+  };
 
   const services: SwitchyardServices = {
     settings,
@@ -149,7 +227,14 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
       forgetApiKey: authenticator.forgetApiKey,
       audit: auditService,
     }),
-    orgs: createOrgsService({ db, repo: orgsRepo, audit: auditService }),
+    orgs: createOrgsService({
+      db,
+      repo: orgsRepo,
+      audit: auditService,
+      onMembershipChange: resolutionChanged,
+    }),
+    connections,
+    profile: createProfileService({ repo: connectionsRepo, connections, onChange: resolutionChanged }),
   };
 
   let closing: Promise<void> | undefined;
@@ -161,6 +246,10 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     migrator,
     services,
     authenticator,
+    resolver,
+    keyring,
+    connectionsRepo,
+    connectionKey,
     checkDatabase: () => pingDatabase(db, 2_000),
     close: () => {
       closing ??= (async () => {

@@ -20,6 +20,13 @@ export interface Config {
   dbPoolSize: number;
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   shutdownTimeoutMs: number;
+  /**
+   * Reads a variable that a system connection names as its key (`api_key_ref: env:NAME`). The
+   * callers check the name against the allowlist setting first; this is only the reading.
+   */
+  secretFromEnv(name: string): string | undefined;
+  /** Master keys that were replaced, still readable until `switchyard keys rotate` finishes. */
+  previousMasterKeys: Buffer[];
 }
 
 export class ConfigError extends Error {
@@ -73,6 +80,11 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       1,
       1000,
     ),
+    secretFromEnv: (name) => {
+      const value = env[name];
+      return value === undefined || value === "" ? undefined : value;
+    },
+    previousMasterKeys: parsePreviousMasterKeys(raw("SWITCHYARD_PREVIOUS_MASTER_KEYS", undefined)),
     shutdownTimeoutMs: parseInteger(
       "SWITCHYARD_SHUTDOWN_TIMEOUT_MS",
       raw("SWITCHYARD_SHUTDOWN_TIMEOUT_MS", undefined),
@@ -157,6 +169,21 @@ function parseMasterKey(value: string | undefined): Buffer | undefined {
     );
   }
   return bytes;
+}
+
+function parsePreviousMasterKeys(value: string | undefined): Buffer[] {
+  if (value === undefined) return [];
+  return value.split(",").map((part) => {
+    const trimmed = part.trim();
+    const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) ? Buffer.from(trimmed, "base64") : undefined;
+    if (bytes?.length !== 32) {
+      throw new ConfigError(
+        "SWITCHYARD_PREVIOUS_MASTER_KEYS",
+        "a comma-separated list of 32-byte base64 keys",
+      );
+    }
+    return bytes;
+  });
 }
 
 function parseLogLevel(value: string | undefined): LogLevel {

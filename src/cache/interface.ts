@@ -16,6 +16,8 @@ export interface CachedMap<V> {
   set(key: string, value: V): void;
   /** Drops the key here and, through the bus, in every other instance. */
   invalidate(key: string): Promise<void>;
+  /** Drops every entry, here and in every other instance. */
+  clear(): Promise<void>;
   /** Returns the cached value or loads, caches and returns it (concurrent misses share one load). */
   getOrLoad(key: string, load: () => Promise<V | undefined>): Promise<V | undefined>;
 }

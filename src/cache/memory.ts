@@ -27,6 +27,9 @@ export interface CachedMapOptions {
   bus: InvalidationBus;
 }
 
+/** A key no entry can have (keys are ids, hashes and emails), meaning "every entry". */
+const CLEAR_ALL = "\u0000*";
+
 /** An LRU map with expiry whose invalidations reach every instance through the bus. */
 export function createCachedMap<V extends object>(options: CachedMapOptions): CachedMap<V> {
   const lru = new LRUCache<string, V>({ max: options.max, ttl: options.ttlMs });
@@ -35,13 +38,19 @@ export function createCachedMap<V extends object>(options: CachedMapOptions): Ca
   let generation = 0;
   options.bus.subscribe(options.name, (key) => {
     generation++;
-    lru.delete(key);
+    if (key === CLEAR_ALL) lru.clear();
+    else lru.delete(key);
   });
 
   return {
     get: (key) => lru.get(key),
     set: (key, value) => {
       lru.set(key, value);
+    },
+    clear: async () => {
+      generation++;
+      lru.clear();
+      await options.bus.publish(options.name, CLEAR_ALL);
     },
     invalidate: async (key) => {
       generation++;

@@ -4,7 +4,9 @@ import { ConfigError } from "../config.js";
 import { MigrationError } from "../db/migrator.js";
 import { VERSION } from "../version.js";
 import { adminCommand } from "./admin.command.js";
+import { keysCommand } from "./keys.command.js";
 import { migrateCommand } from "./migrate.command.js";
+import { seedCommand } from "./seed.command.js";
 import { serveCommand } from "./serve.command.js";
 
 const program = new Command()
@@ -14,7 +16,9 @@ const program = new Command()
   .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(migrateCommand())
-  .addCommand(adminCommand());
+  .addCommand(adminCommand())
+  .addCommand(seedCommand())
+  .addCommand(keysCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {

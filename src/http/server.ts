@@ -5,6 +5,8 @@ import type { Switchyard } from "../app.js";
 import { ApiKeyView, CreatedApiKey } from "../domain/api-keys/api-keys.schemas.js";
 import type { Authenticator } from "../domain/auth/authenticator.js";
 import { TokenPair } from "../domain/auth/auth.schemas.js";
+import { ConnectionView } from "../domain/connections/connections.schemas.js";
+import { LlmProfileView } from "../domain/connections/profile.schemas.js";
 import { UserView } from "../domain/users/users.schemas.js";
 import { VERSION } from "../version.js";
 import type { HttpApp } from "./http-app.js";
@@ -17,9 +19,11 @@ import { adminAuditRoutes } from "./routes/admin-audit.routes.js";
 import { adminSettingsRoutes } from "./routes/admin-settings.routes.js";
 import { adminUsersRoutes } from "./routes/admin-users.routes.js";
 import { authRoutes } from "./routes/auth.routes.js";
+import { connectionsRoutes } from "./routes/connections.routes.js";
 import { healthRoutes } from "./routes/health.routes.js";
 import { meRoutes } from "./routes/me.routes.js";
 import { orgsRoutes } from "./routes/orgs.routes.js";
+import { profileRoutes } from "./routes/profile.routes.js";
 
 export type HttpServerDeps = Pick<Switchyard, "logger" | "checkDatabase" | "services"> & {
   authenticator: Pick<Authenticator, "authenticate">;
@@ -50,7 +54,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   registerRequestLog(app);
   registerErrorHandling(app);
   await registerOpenApi(app, { version: VERSION });
-  for (const schema of [UserView, ApiKeyView, CreatedApiKey, TokenPair]) app.addSchema(schema);
+  for (const schema of [UserView, ApiKeyView, CreatedApiKey, TokenPair, ConnectionView, LlmProfileView]) {
+    app.addSchema(schema);
+  }
 
   const { services } = deps;
   const authenticate = createRequestAuthenticator(deps.authenticator);
@@ -58,6 +64,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   await app.register(authRoutes, { auth: services.auth, authenticate });
   await app.register(meRoutes, { users: services.users, apiKeys: services.apiKeys, authenticate });
   await app.register(orgsRoutes, { orgs: services.orgs, authenticate });
+  await app.register(connectionsRoutes, { connections: services.connections, authenticate });
+  await app.register(profileRoutes, { profile: services.profile, authenticate });
   await app.register(adminUsersRoutes, { users: services.users, authenticate });
   await app.register(adminSettingsRoutes, { settings: services.settings, authenticate });
   await app.register(adminAuditRoutes, { audit: services.audit, authenticate });

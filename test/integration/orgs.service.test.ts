@@ -45,7 +45,10 @@ describeEachDialect("orgs service", (dialect) => {
   function setup(): { orgs: OrgsService; audit: ReturnType<typeof createRecordingAuditFake> } {
     const audit = createRecordingAuditFake();
     const db = ctx().db;
-    return { orgs: createOrgsService({ db, repo: createOrgsRepo({ db, dialect }), audit }), audit };
+    return {
+      orgs: createOrgsService({ db, repo: createOrgsRepo({ db, dialect }), audit, onMembershipChange: async () => {} }),
+      audit,
+    };
   }
 
   async function newUser(

@@ -26,6 +26,8 @@ describe("settings registry", () => {
       "auth.registration",
       "auth.access_token_ttl_seconds",
       "gateway.fallback_to_system_default",
+      "connections.allow_private_base_urls",
+      "connections.env_key_allowlist",
     ]);
   });
 
@@ -33,6 +35,7 @@ describe("settings registry", () => {
     expectTypeOf<SettingValue<"auth.registration">>().toEqualTypeOf<"open" | "closed">();
     expectTypeOf<SettingValue<"auth.access_token_ttl_seconds">>().toEqualTypeOf<number>();
     expectTypeOf<SettingValue<"gateway.fallback_to_system_default">>().toEqualTypeOf<boolean>();
+    expectTypeOf<SettingValue<"connections.env_key_allowlist">>().toEqualTypeOf<string[]>();
   });
 
   it("knows only registered keys, not inherited properties", () => {

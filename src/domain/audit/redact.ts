@@ -85,20 +85,21 @@ export function isSecretName(name: string): boolean {
 /**
  * Secrets recognised by their shape wherever they appear in a string; each match is replaced, so a
  * string that is only a key becomes exactly REDACTED and an error message keeps its other words.
- * The lookbehind keeps `easy-...` or `task-...` from reading as `sy-` / `sk-`.
+ * The lookbehind keeps `easy-...` or `task-...` from reading as `sy-` / `sk-`. Every pattern ignores
+ * case: a secret typed into a field that is lower-cased before it is logged (an email) still counts.
  */
 const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
   // A Switchyard API key.
-  /(?<![A-Za-z0-9])sy-[A-Za-z0-9_-]{20,}/g,
+  /(?<![A-Za-z0-9])sy-[A-Za-z0-9_-]{20,}/gi,
   // OpenAI (sk-..., sk-proj-...) and Anthropic (sk-ant-...) style keys.
-  /(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}/g,
+  /(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}/gi,
   // An Authorization header value: the scheme and its token68 credentials. Before the JWT pattern,
   // so `Bearer eyJ...` goes as a whole.
   /(?<![A-Za-z0-9])bearer\s+[A-Za-z0-9._~+/=-]+/gi,
   // A JWT: base64url header (always `{"` -> eyJ), payload, signature (empty for alg none).
-  /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
+  /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/gi,
   // A PEM private key block, to its end or the end of the string when cut short.
-  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/gi,
 ];
 
 /** The password in a URL's userinfo (postgres://user:pass@host): only the password is replaced. */

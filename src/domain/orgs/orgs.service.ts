@@ -44,6 +44,8 @@ export interface OrgsServiceDeps {
     | "findUserByEmail"
   >;
   audit: Pick<AuditRecorder, "record">;
+  /** Told after membership changes and org deletion, which change whose org connections apply. */
+  onMembershipChange(): Promise<void>;
 }
 
 export type OrgsService = ReturnType<typeof createOrgsService>;
@@ -60,7 +62,7 @@ const DERIVED_SLUG_ATTEMPTS = 5;
  * that could lower the owner count runs in a transaction that first locks the org's memberships.
  * Inputs are checked against the route schemas here too, so library callers get the same 422s.
  */
-export function createOrgsService({ db, repo, audit }: OrgsServiceDeps) {
+export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsServiceDeps) {
   /** The caller's orgs (their memberships), by name. Admins also see only their own here. */
   async function listMine(actor: Actor): Promise<OrgList> {
     if (actor.kind !== "user") return { items: [] };
@@ -160,6 +162,7 @@ export function createOrgsService({ db, repo, audit }: OrgsServiceDeps) {
       throw new AppError("forbidden", "Only an owner of the organization may delete it");
     }
     if (!(await repo.deleteOrg(orgId))) throw orgNotFound();
+    await onMembershipChange();
     await audit.record(actor, {
       action: "org.delete",
       resourceType: RESOURCE_TYPE,
@@ -201,6 +204,7 @@ export function createOrgsService({ db, repo, audit }: OrgsServiceDeps) {
       await repo.insertMembership({ orgId, userId: user.id, role: input.role, createdAt }, trx);
       return { userId: user.id, email: user.email, role: input.role, createdAt };
     });
+    await onMembershipChange();
     await audit.record(actor, {
       action: "org.member.add",
       resourceType: RESOURCE_TYPE,
@@ -239,6 +243,7 @@ export function createOrgsService({ db, repo, audit }: OrgsServiceDeps) {
       return { member, from: target.role, changed };
     });
     if (outcome.changed) {
+      await onMembershipChange();
       await audit.record(actor, {
         action: "org.member.update",
         resourceType: RESOURCE_TYPE,
@@ -268,6 +273,7 @@ export function createOrgsService({ db, repo, audit }: OrgsServiceDeps) {
       if (!(await repo.deleteMembership(orgId, userId, trx))) throw memberNotFound();
       return target;
     });
+    await onMembershipChange();
     await audit.record(actor, {
       action: "org.member.remove",
       resourceType: RESOURCE_TYPE,

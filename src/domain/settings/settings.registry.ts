@@ -36,6 +36,21 @@ export const SETTINGS = {
     description:
       "Whether a user with no connection of their own and no organization default is served by the system default connection.",
   }),
+  "connections.allow_private_base_urls": defineSetting({
+    schema: Type.Boolean(),
+    default: false,
+    description:
+      "Whether user- and org-scope connections may point at private, loopback or link-local addresses (refused by default: SSRF).",
+  }),
+  "connections.env_key_allowlist": defineSetting({
+    schema: Type.Array(Type.String({ pattern: "^[A-Z_][A-Z0-9_]{0,127}$" }), {
+      maxItems: 100,
+      uniqueItems: true,
+    }),
+    default: [],
+    description:
+      "Environment variable names that system connections may use as their key (api_key_ref: env:NAME); any other name is refused.",
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

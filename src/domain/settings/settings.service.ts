@@ -17,6 +17,8 @@ import type { SettingList, SettingView } from "./settings.schemas.js";
 export interface SettingsServiceDeps {
   repo: Pick<SettingsRepo, "findByKey" | "list" | "upsert" | "delete">;
   audit: Pick<AuditRecorder, "record">;
+  /** Told after a value changes, so caches that depend on settings can drop what they hold. */
+  onChange?(): Promise<void>;
 }
 
 /** A registered key takes its own type; any other string (say, from a URL) is checked at run time. */
@@ -24,7 +26,7 @@ export type SettingInput<K extends string> = K extends SettingKey ? SettingValue
 
 export type SettingsService = ReturnType<typeof createSettingsService>;
 
-export function createSettingsService({ repo, audit }: SettingsServiceDeps) {
+export function createSettingsService({ repo, audit, onChange }: SettingsServiceDeps) {
   /**
    * The value in effect. Reads go to the database every time: a process-local cache would serve a
    * stale value on every other instance after an admin changes it, so caching waits for the shared
@@ -59,6 +61,7 @@ export function createSettingsService({ repo, audit }: SettingsServiceDeps) {
       description: SETTINGS[known].description,
       updatedBy: actorUserId(actor),
     });
+    await onChange?.();
     await audit.record(actor, {
       action: "setting.update",
       resourceType: "setting",
@@ -73,6 +76,7 @@ export function createSettingsService({ repo, audit }: SettingsServiceDeps) {
     requireAdmin(actor);
     const known = requireKnownKey(key);
     await repo.delete(known);
+    await onChange?.();
     await audit.record(actor, { action: "setting.reset", resourceType: "setting", resourceId: known });
     return toView(known, undefined);
   }

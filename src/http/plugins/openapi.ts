@@ -39,6 +39,7 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
         { name: "auth", description: "Accounts, sign-in and token refresh" },
         { name: "me", description: "The caller's own account and API keys" },
         { name: "orgs", description: "Organizations and their members" },
+        { name: "connections", description: "Provider connections: system, organization and personal" },
         { name: "admin", description: "User management, settings and the audit log (admins only)" },
         { name: "probes", description: "Liveness, readiness and metadata" },
       ],

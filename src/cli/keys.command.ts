@@ -1,0 +1,72 @@
+import { Command } from "commander";
+import { ConfigError } from "../config.js";
+import { createDatabase } from "../db/create-database.js";
+import { createLogger } from "../logger.js";
+import { createConnectionSecretStore } from "../secrets/connection-secret-store.js";
+import { createKeyring } from "../secrets/keyring.js";
+import { resolveMasterKey } from "../secrets/master-key.js";
+import { type RotationProgress, rotateSecrets } from "../secrets/rotate.js";
+import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
+
+const BAR_WIDTH = 30;
+
+function progressLine(p: RotationProgress): string {
+  const fraction = p.total === 0 ? 1 : p.processed / p.total;
+  const filled = Math.round(fraction * BAR_WIDTH);
+  return `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${p.processed}/${p.total} rotated ${p.rotated}, skipped ${p.skipped}, failed ${p.failed}`;
+}
+
+/**
+ * `switchyard keys rotate`: re-encrypts every stored key under the current master key, online, in
+ * batches. To rotate: set SWITCHYARD_MASTER_KEY to the new key and SWITCHYARD_PREVIOUS_MASTER_KEYS to
+ * the old one (instances then read both), run this, then drop the old key. Each row is swapped with a
+ * compare-and-set, so a crash part-way loses nothing and running it again finishes the job.
+ */
+export function keysCommand(): Command {
+  const keys = new Command("keys").description("manage the master key");
+  keys.addCommand(
+    withCommonFlags(
+      new Command("rotate").description("re-encrypt every stored key under the current master key"),
+    )
+      .option("--batch-size <n>", "rows per batch", "100")
+      .action(async (flags: CommonFlags & { batchSize: string }) => {
+        const config = configFromFlags({ logLevel: "warn", ...flags });
+        const batchSize = Number(flags.batchSize);
+        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+          throw new ConfigError("--batch-size", "a whole number from 1 to 10000");
+        }
+        const logger = createLogger({ level: config.logLevel, destination: process.stderr });
+        const handle = createDatabase({ databaseUrl: config.databaseUrl, poolSize: 2 });
+        try {
+          const master = resolveMasterKey(
+            config,
+            handle.dialect,
+            handle.target.dialect === "sqlite" ? handle.target.file : undefined,
+            logger,
+          );
+          const keyring = createKeyring({ current: master, previous: config.previousMasterKeys });
+          const interactive = process.stderr.isTTY === true;
+          const result = await rotateSecrets({
+            keyring,
+            store: createConnectionSecretStore(handle.db),
+            batchSize,
+            onProgress: (p) =>
+              process.stderr.write(interactive ? `\r${progressLine(p)}` : `${progressLine(p)}\n`),
+          });
+          if (interactive) process.stderr.write("\n");
+          process.stdout.write(
+            `rotated ${result.rotated} of ${result.total} keys to ${keyring.currentKid}; ${result.skipped} changed meanwhile (already current), ${result.failed.length} unreadable\n`,
+          );
+          for (const failure of result.failed) {
+            process.stdout.write(
+              `  connection ${failure.id}: ${failure.reason} (its master key is not in the keyring)\n`,
+            );
+          }
+          if (result.failed.length > 0) process.exitCode = 1;
+        } finally {
+          await handle.close();
+        }
+      }),
+  );
+  return keys;
+}

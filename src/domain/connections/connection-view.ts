@@ -1,0 +1,30 @@
+import type { ConnectionRecord } from "./connections.repo.js";
+import type { ConnectionView } from "./connections.schemas.js";
+import { effectiveBaseUrl } from "./provider-types.js";
+
+/** What callers see of a connection: never the key or its ciphertext, only whether there is one. */
+export function toConnectionView(c: ConnectionRecord): ConnectionView {
+  return {
+    id: c.id,
+    scope: c.scope,
+    user_id: c.userId,
+    org_id: c.orgId,
+    name: c.name,
+    provider_type: c.providerType,
+    base_url: effectiveBaseUrl(c.providerType, c.baseUrl) ?? null,
+    model: c.model,
+    has_api_key: c.apiKeyEncrypted !== null || c.apiKeyRef !== null,
+    api_key_hint: c.apiKeyHint,
+    api_key_ref: c.apiKeyRef,
+    config: c.config,
+    timeout_seconds: c.timeoutSeconds,
+    context_window: c.contextWindow,
+    is_default: c.isDefault,
+    is_enabled: c.isEnabled,
+    health_status: c.healthStatus,
+    last_tested_at: c.lastTestedAt?.toISOString() ?? null,
+    last_error: c.lastError,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,384 @@
+import type { Kysely } from "kysely";
+import { v7 as uuidv7 } from "uuid";
+import { constraintViolation, violatedConstraintName } from "../../db/errors.js";
+import type { ConnectionScope, Database } from "../../db/schema.js";
+import { type Actor, isAdmin } from "../actor.js";
+import type { AuditRecorder } from "../audit/audit.types.js";
+import { AppError, type FieldIssue } from "../errors.js";
+import type { OrgsRepo } from "../orgs/orgs.repo.js";
+import type { SettingsService } from "../settings/settings.service.js";
+import { parseInput } from "../validate.js";
+import { toConnectionView } from "./connection-view.js";
+import {
+  type ConnectionPatch,
+  type ConnectionRecord,
+  type ConnectionsRepo,
+  ownerKeyOf,
+  type Visibility,
+} from "./connections.repo.js";
+import {
+  type ConnectionConfig,
+  CreateConnectionBody,
+  type ConnectionView,
+  UpdateConnectionBody,
+} from "./connections.schemas.js";
+import { effectiveBaseUrl, PROVIDER_TYPE_RULES, type ProviderType } from "./provider-types.js";
+
+/** Encrypts a key for one row: the AAD binds the ciphertext to the row's id and owner. */
+export interface ConnectionSecrets {
+  encrypt(plaintext: string, connectionId: string, ownerKey: string): string;
+  hint(plaintext: string): string | null;
+}
+
+export interface ConnectionsServiceDeps {
+  db: Kysely<Database>;
+  repo: ConnectionsRepo;
+  orgs: Pick<OrgsRepo, "membershipsOfUser" | "findRole">;
+  settings: Pick<SettingsService, "get">;
+  secrets: ConnectionSecrets;
+  /** Refuses a base URL that resolves to a private address (SSRF); resolves when it is fine. */
+  checkBaseUrl(url: string, options: { allowPrivate: boolean }): Promise<void>;
+  audit: Pick<AuditRecorder, "record">;
+  /** Told after any change that could change which connection serves someone. */
+  onChange(): Promise<void>;
+}
+
+const DEFAULT_INDEX = "llm_providers_one_default_key";
+
+function invalid(field: string, message: string): AppError {
+  return new AppError("validation_failed", `${field} ${message}`, { issues: [{ field, message }] });
+}
+
+/** Retries a transaction that lost a race the database settled (a deadlock, a second first-default). */
+async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const code = (error as { code?: unknown; errno?: unknown }).code;
+      const errno = (error as { errno?: unknown }).errno;
+      const deadlock = code === "40P01" || code === "40001" || errno === 1213 || code === "SQLITE_BUSY";
+      const secondDefault =
+        constraintViolation(error) === "unique" && violatedConstraintName(error) === DEFAULT_INDEX;
+      if (attempt >= 4 || !(deadlock || secondDefault)) throw error;
+    }
+  }
+}
+
+export function createConnectionsService(deps: ConnectionsServiceDeps) {
+  async function visibility(actor: Actor): Promise<Visibility | undefined> {
+    if (actor.kind !== "user") return undefined;
+    const memberships = await deps.orgs.membershipsOfUser(actor.userId);
+    return { userId: actor.userId, orgIds: memberships.map((m) => m.orgId) };
+  }
+
+  /** A connection the actor may see, or 404 (someone else's looks the same as none). */
+  async function findReadable(actor: Actor, id: string): Promise<ConnectionRecord> {
+    const v = await visibility(actor);
+    const found = v ? await deps.repo.findVisible(id, v) : await deps.repo.findById(id);
+    if (!found) throw new AppError("not_found", "No connection with that id");
+    return found;
+  }
+
+  async function assertCanWrite(
+    actor: Actor,
+    scope: ConnectionScope,
+    userId: string | null,
+    orgId: string | null,
+  ) {
+    if (scope === "system") {
+      if (!isAdmin(actor)) throw new AppError("forbidden", "Only an admin may change system connections");
+      return;
+    }
+    if (actor.kind === "system") return;
+    if (scope === "user") {
+      if (userId !== actor.userId) throw new AppError("not_found", "No connection with that id");
+      return;
+    }
+    const role = orgId ? await deps.orgs.findRole(orgId, actor.userId) : undefined;
+    if (!role) throw new AppError("not_found", "No organization with that id");
+    if (role !== "owner" && role !== "admin") {
+      throw new AppError("forbidden", "Only the organization's owners and admins may change its connections");
+    }
+  }
+
+  /**
+   * The rules that depend on the provider type and scope, checked on the connection as it would be.
+   * A disabled connection may be incomplete (a draft, or a profile switched off); what it needs to be
+   * called is checked when it is enabled.
+   */
+  async function validateShape(c: {
+    enabled: boolean;
+    scope: ConnectionScope;
+    providerType: ProviderType;
+    baseUrl: string | null;
+    hasKey: boolean;
+    apiKey: string | null | undefined;
+    apiKeyRef: string | null;
+    config: ConnectionConfig | null;
+  }): Promise<void> {
+    const rules = PROVIDER_TYPE_RULES[c.providerType];
+    const issues: FieldIssue[] = [];
+    if (c.apiKey !== undefined && c.apiKey !== null && c.apiKey.trim() === "") {
+      issues.push({ field: "/api_key", message: "must not be blank" });
+    }
+    if (c.apiKey && c.apiKeyRef)
+      issues.push({ field: "/api_key_ref", message: "give either api_key or api_key_ref, not both" });
+    if (c.enabled && rules.requiresKey && !c.hasKey) {
+      issues.push({ field: "/api_key", message: `is required for ${c.providerType} (or api_key_ref)` });
+    }
+    if (c.enabled && !effectiveBaseUrl(c.providerType, c.baseUrl)) {
+      issues.push({ field: "/base_url", message: `is required for ${c.providerType}` });
+    }
+    if (c.enabled && c.providerType === "azure-openai" && !c.config?.api_version) {
+      issues.push({ field: "/config/api_version", message: "is required for azure-openai" });
+    }
+    const badHeader = Object.keys(c.config?.headers ?? {}).find((h) =>
+      [
+        "authorization",
+        "api-key",
+        "x-api-key",
+        "x-goog-api-key",
+        "host",
+        "content-length",
+        "cookie",
+      ].includes(h.toLowerCase()),
+    );
+    if (badHeader)
+      issues.push({ field: `/config/headers/${badHeader}`, message: "may not be set: keys go in api_key" });
+    if (c.apiKeyRef) {
+      const name = c.apiKeyRef.slice("env:".length);
+      if (c.scope !== "system") {
+        issues.push({
+          field: "/api_key_ref",
+          message: "only system connections may use a key from the server environment",
+        });
+      } else if (!(await deps.settings.get("connections.env_key_allowlist")).includes(name)) {
+        issues.push({
+          field: "/api_key_ref",
+          message: `${name} is not on the connections.env_key_allowlist setting`,
+        });
+      }
+    }
+    if (issues.length > 0) {
+      throw new AppError("validation_failed", `${issues[0]!.field} ${issues[0]!.message}`, { issues });
+    }
+    // A private target is refused for user and org connections unless an admin allowed it; system
+    // connections are an admin's own decision (a local Ollama is the usual case).
+    const url = effectiveBaseUrl(c.providerType, c.baseUrl);
+    if (c.scope !== "system" && url && (c.enabled || c.baseUrl !== null)) {
+      const allowPrivate = await deps.settings.get("connections.allow_private_base_urls");
+      try {
+        await deps.checkBaseUrl(url, { allowPrivate });
+      } catch (error) {
+        throw invalid("/base_url", error instanceof Error ? error.message : "is not allowed");
+      }
+    }
+  }
+
+  const asConflict = (error: unknown): unknown =>
+    constraintViolation(error) === "unique" && violatedConstraintName(error) !== DEFAULT_INDEX
+      ? new AppError("conflict", "This owner already has a connection with that name")
+      : error;
+
+  const record = async (
+    actor: Actor,
+    action: string,
+    c: { id: string; scope: string; name: string },
+    details = {},
+  ) => {
+    await deps.onChange();
+    await deps.audit.record(actor, {
+      action,
+      resourceType: "connection",
+      resourceId: c.id,
+      details: { scope: c.scope, name: c.name, ...details },
+    });
+  };
+
+  return {
+    /** Connections the caller can use: own, their orgs', the system's. Defaults first, newest first. */
+    async list(actor: Actor): Promise<{ items: ConnectionView[] }> {
+      const v = await visibility(actor);
+      if (!v) throw new AppError("unauthorized", "No user is signed in");
+      return { items: (await deps.repo.listVisible(v)).map(toConnectionView) };
+    },
+
+    async get(actor: Actor, id: string): Promise<ConnectionView> {
+      return toConnectionView(await findReadable(actor, id));
+    },
+
+    async create(actor: Actor, input: unknown): Promise<ConnectionView> {
+      const body = parseInput(CreateConnectionBody, input);
+      const scope = body.scope ?? "user";
+      if (scope === "user" && actor.kind !== "user")
+        throw new AppError("bad_request", "A user connection needs a user");
+      if (scope === "org" && !body.org_id) throw invalid("/org_id", "is required for scope org");
+      if (scope !== "org" && body.org_id) throw invalid("/org_id", "is only for scope org");
+      const userId = scope === "user" && actor.kind === "user" ? actor.userId : null;
+      const orgId = scope === "org" ? (body.org_id ?? null) : null;
+      await assertCanWrite(actor, scope, userId, orgId);
+      await validateShape({
+        enabled: body.is_enabled ?? true,
+        scope,
+        providerType: body.provider_type,
+        baseUrl: body.base_url ?? null,
+        hasKey: !!body.api_key || !!body.api_key_ref,
+        apiKey: body.api_key,
+        apiKeyRef: body.api_key_ref ?? null,
+        config: body.config ?? null,
+      });
+
+      const id = uuidv7();
+      const ownerKey = ownerKeyOf(scope, userId, orgId);
+      try {
+        await withRetry(() =>
+          deps.db.transaction().execute(async (trx) => {
+            const existing = await deps.repo.lockOwner(ownerKey, trx);
+            await deps.repo.insert(
+              {
+                id,
+                scope,
+                userId,
+                orgId,
+                name: body.name,
+                providerType: body.provider_type,
+                baseUrl: body.base_url ?? null,
+                model: body.model ?? null,
+                apiKeyEncrypted: body.api_key ? deps.secrets.encrypt(body.api_key, id, ownerKey) : null,
+                apiKeyRef: body.api_key_ref ?? null,
+                apiKeyHint: body.api_key ? deps.secrets.hint(body.api_key) : null,
+                config: body.config ?? null,
+                timeoutSeconds: body.timeout_seconds ?? 60,
+                contextWindow: body.context_window ?? null,
+                isDefault: false,
+                isEnabled: body.is_enabled ?? true,
+              },
+              trx,
+            );
+            // An owner's first connection becomes its default, whatever was asked.
+            if (existing.length === 0 || body.is_default === true)
+              await deps.repo.makeDefault(ownerKey, id, trx);
+          }),
+        );
+      } catch (error) {
+        throw asConflict(error);
+      }
+      const created = await deps.repo.findById(id);
+      if (!created) throw new Error("created connection vanished");
+      await record(actor, "connection.create", created, { provider_type: created.providerType });
+      return toConnectionView(created);
+    },
+
+    async update(actor: Actor, id: string, input: unknown): Promise<ConnectionView> {
+      const body = parseInput(UpdateConnectionBody, input);
+      const current = await findReadable(actor, id);
+      await assertCanWrite(actor, current.scope, current.userId, current.orgId);
+
+      const providerType = body.provider_type ?? current.providerType;
+      const apiKeyRef = body.api_key_ref !== undefined ? body.api_key_ref : current.apiKeyRef;
+      const keyAfter = body.api_key !== undefined ? body.api_key !== null : current.apiKeyEncrypted !== null;
+      await validateShape({
+        enabled: body.is_enabled ?? current.isEnabled,
+        scope: current.scope,
+        providerType,
+        baseUrl: body.base_url !== undefined ? body.base_url : current.baseUrl,
+        hasKey: keyAfter || apiKeyRef !== null,
+        apiKey: body.api_key,
+        apiKeyRef: body.api_key_ref !== undefined ? body.api_key_ref : null,
+        config: body.config !== undefined ? body.config : current.config,
+      });
+      if (body.is_default === false && current.isDefault) {
+        throw new AppError(
+          "bad_request",
+          "A connection cannot stop being the default by itself: set another connection as the default instead",
+        );
+      }
+
+      const patch: ConnectionPatch = {
+        name: body.name,
+        providerType: body.provider_type,
+        baseUrl: body.base_url,
+        model: body.model,
+        apiKeyRef: body.api_key_ref,
+        config: body.config,
+        timeoutSeconds: body.timeout_seconds,
+        contextWindow: body.context_window,
+        isEnabled: body.is_enabled,
+      };
+      if (body.api_key !== undefined) {
+        patch.apiKeyEncrypted =
+          body.api_key === null ? null : deps.secrets.encrypt(body.api_key, id, current.ownerKey);
+        patch.apiKeyHint = body.api_key === null ? null : deps.secrets.hint(body.api_key);
+      }
+      // Setting a literal key replaces an env reference and the other way round.
+      if (body.api_key) patch.apiKeyRef = null;
+      if (body.api_key_ref) {
+        patch.apiKeyEncrypted = null;
+        patch.apiKeyHint = null;
+      }
+      try {
+        await withRetry(() =>
+          deps.db.transaction().execute(async (trx) => {
+            await deps.repo.lockOwner(current.ownerKey, trx);
+            await deps.repo.update(id, patch, trx);
+            if (body.is_default === true) await deps.repo.makeDefault(current.ownerKey, id, trx);
+          }),
+        );
+      } catch (error) {
+        throw asConflict(error);
+      }
+      const updated = (await deps.repo.findById(id))!;
+      const changed = Object.keys(body).filter((k) => k !== "api_key");
+      await record(actor, "connection.update", updated, {
+        fields: body.api_key !== undefined ? [...changed, "api_key"] : changed,
+      });
+      return toConnectionView(updated);
+    },
+
+    /** Makes this connection its owner's default; the previous default is cleared in the same transaction. */
+    async setDefault(actor: Actor, id: string): Promise<ConnectionView> {
+      const current = await findReadable(actor, id);
+      await assertCanWrite(actor, current.scope, current.userId, current.orgId);
+      await withRetry(() =>
+        deps.db.transaction().execute(async (trx) => {
+          await deps.repo.lockOwner(current.ownerKey, trx);
+          await deps.repo.makeDefault(current.ownerKey, id, trx);
+        }),
+      );
+      const updated = (await deps.repo.findById(id))!;
+      await record(actor, "connection.set_default", updated);
+      return toConnectionView(updated);
+    },
+
+    async delete(actor: Actor, id: string): Promise<void> {
+      const current = await findReadable(actor, id);
+      await assertCanWrite(actor, current.scope, current.userId, current.orgId);
+      await withRetry(() =>
+        deps.db.transaction().execute(async (trx) => {
+          const siblings = await deps.repo.lockOwner(current.ownerKey, trx);
+          const stillDefault = siblings.find((c) => c.id === id)?.isDefault ?? false;
+          if (stillDefault && current.scope === "system") {
+            throw new AppError(
+              "bad_request",
+              "The system default connection cannot be deleted: set another default first",
+            );
+          }
+          if (stillDefault && siblings.length > 1) {
+            throw new AppError(
+              "bad_request",
+              "This is the default connection: set another connection as the default first",
+            );
+          }
+          await deps.repo.delete(id, trx);
+        }),
+      );
+      await record(actor, "connection.delete", current);
+    },
+
+    /** For the health check and the gateway: a connection the actor may use, as stored. */
+    findUsable: findReadable,
+  };
+}
+
+export type ConnectionsService = ReturnType<typeof createConnectionsService>;

@@ -1,0 +1,86 @@
+import type { CachedMap } from "../../cache/interface.js";
+import type { OrgsRepo } from "../orgs/orgs.repo.js";
+import type { SettingsService } from "../settings/settings.service.js";
+import type { ConnectionRecord, ConnectionsRepo } from "./connections.repo.js";
+
+/** Everything resolution needs about one user, cached per user and dropped on any change. */
+export interface ResolutionCandidates {
+  /** Enabled connections the user may use, in the order a name is looked up: own, orgs', system. */
+  usable: ConnectionRecord[];
+  userDefault: ConnectionRecord | undefined;
+  orgDefaults: ConnectionRecord[];
+  systemDefault: ConnectionRecord | undefined;
+  fallbackToSystem: boolean;
+}
+
+export interface Resolution {
+  connection: ConnectionRecord;
+  /** The upstream model: the part after `<connection name>/`, the bare model asked for, or the connection's own. */
+  model: string | undefined;
+}
+
+export interface ConnectionResolver {
+  /**
+   * DESIGN.md's order: an explicit `<connection name>/<model>` among the connections the user may
+   * use; else the user's default unless disabled; else their orgs' defaults; else the system default
+   * if the setting allows. Undefined when nothing serves the user.
+   */
+  resolve(userId: string, requestedModel?: string): Promise<Resolution | undefined>;
+  /** The connections a user may call, for /v1/models. */
+  usable(userId: string): Promise<ConnectionRecord[]>;
+  /** After any change to connections, memberships or settings: every instance drops its answers. */
+  invalidateAll(): Promise<void>;
+}
+
+const rank = (c: ConnectionRecord) => (c.scope === "user" ? 0 : c.scope === "org" ? 1 : 2);
+
+export function createConnectionResolver(deps: {
+  repo: Pick<ConnectionsRepo, "listVisible">;
+  orgs: Pick<OrgsRepo, "membershipsOfUser">;
+  settings: Pick<SettingsService, "get">;
+  cache: CachedMap<ResolutionCandidates>;
+}): ConnectionResolver {
+  const candidates = async (userId: string): Promise<ResolutionCandidates> => {
+    const found = await deps.cache.getOrLoad(userId, async () => {
+      const memberships = await deps.orgs.membershipsOfUser(userId);
+      const orgOrder = new Map(memberships.map((m, i) => [m.orgId, i]));
+      const all = await deps.repo.listVisible({ userId, orgIds: memberships.map((m) => m.orgId) });
+      const usable = all
+        .filter((c) => c.isEnabled)
+        .sort(
+          (a, b) =>
+            rank(a) - rank(b) || (orgOrder.get(a.orgId ?? "") ?? 0) - (orgOrder.get(b.orgId ?? "") ?? 0),
+        );
+      const enabledDefault = (c: ConnectionRecord) => c.isDefault && c.isEnabled;
+      return {
+        usable,
+        userDefault: all.find((c) => c.scope === "user" && enabledDefault(c)),
+        orgDefaults: usable.filter((c) => c.scope === "org" && c.isDefault),
+        systemDefault: all.find((c) => c.scope === "system" && enabledDefault(c)),
+        fallbackToSystem: await deps.settings.get("gateway.fallback_to_system_default"),
+      };
+    });
+    return found!;
+  };
+
+  return {
+    async resolve(userId, requestedModel) {
+      const c = await candidates(userId);
+      if (requestedModel) {
+        const slash = requestedModel.indexOf("/");
+        if (slash > 0) {
+          const name = requestedModel.slice(0, slash);
+          const named = c.usable.find((x) => x.name === name);
+          if (named)
+            return { connection: named, model: requestedModel.slice(slash + 1) || named.model || undefined };
+        }
+      }
+      const connection =
+        c.userDefault ?? c.orgDefaults[0] ?? (c.fallbackToSystem ? c.systemDefault : undefined);
+      if (!connection) return undefined;
+      return { connection, model: requestedModel ?? connection.model ?? undefined };
+    },
+    usable: async (userId) => (await candidates(userId)).usable,
+    invalidateAll: () => deps.cache.clear(),
+  };
+}

@@ -1,0 +1,44 @@
+import { Type } from "typebox";
+import { PutLlmProfileBody } from "../../domain/connections/profile.schemas.js";
+import type { ProfileService } from "../../domain/connections/profile.service.js";
+import type { HttpApp } from "../http-app.js";
+import type { RequestAuthenticator } from "../plugins/authenticate.js";
+import { problemResponses } from "../problem.schema.js";
+
+export interface ProfileRoutesDeps {
+  profile: Pick<ProfileService, "get" | "put">;
+  authenticate: RequestAuthenticator;
+}
+
+const common = { tags: ["me"], security: [{ bearer: [] }] };
+
+/** Seed 000's per-user LLM profile: a view of the caller's default personal connection. */
+export async function profileRoutes(app: HttpApp, deps: ProfileRoutesDeps): Promise<void> {
+  app.get(
+    "/api/users/me/llm-profile",
+    {
+      schema: {
+        ...common,
+        summary: "The caller's LLM profile, created as `disabled` on first read",
+        description: "The key is never returned: `has_api_key` and a 4-character `api_key_hint` instead.",
+        response: { 200: Type.Ref("LlmProfile"), ...problemResponses(401) },
+      },
+    },
+    async (request) => deps.profile.get(await deps.authenticate(request)),
+  );
+
+  app.put(
+    "/api/users/me/llm-profile",
+    {
+      schema: {
+        ...common,
+        summary: "Set the caller's LLM profile",
+        description:
+          '`provider: "disabled"` keeps the settings and stops using them. `mock` is refused (422).',
+        body: PutLlmProfileBody,
+        response: { 200: Type.Ref("LlmProfile"), ...problemResponses(401, 409, 422) },
+      },
+    },
+    async (request) => deps.profile.put(await deps.authenticate(request), request.body),
+  );
+}

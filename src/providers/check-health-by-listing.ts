@@ -1,0 +1,12 @@
+import type { HealthCheckResult, ModelInfo, ProviderTarget } from "./spec.js";
+
+/** The cheap health check every adapter shares: list the models and time it. */
+export async function checkHealthByListing(
+  listModels: (target: ProviderTarget, signal?: AbortSignal) => Promise<ModelInfo[]>,
+  target: ProviderTarget,
+  signal?: AbortSignal,
+): Promise<HealthCheckResult> {
+  const started = performance.now();
+  const models = await listModels(target, signal);
+  return { latencyMs: Math.round(performance.now() - started), models };
+}

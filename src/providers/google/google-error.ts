@@ -1,0 +1,23 @@
+import { isRecord, readGenericUpstreamError, type UpstreamErrorReading } from "../http.js";
+
+/**
+ * Google's error body: `{error: {code, message, status, details: [{"@type", reason, retryDelay}]}}`.
+ * A wrong key is HTTP 400 INVALID_ARGUMENT with reason API_KEY_INVALID, not 401, so the status alone
+ * would call it upstream_error; a quota error carries its wait as RetryInfo.retryDelay ("37s").
+ */
+export function readGoogleError(status: number, body: unknown): UpstreamErrorReading {
+  const reading: UpstreamErrorReading = { ...readGenericUpstreamError(status, body) };
+  const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  const details = error && Array.isArray(error.details) ? error.details.filter(isRecord) : [];
+  const reasons = details.map((d) => d.reason).filter((r): r is string => typeof r === "string");
+  if (reasons.some((r) => r === "API_KEY_INVALID" || r === "API_KEY_SERVICE_BLOCKED")) {
+    reading.kind = "auth";
+  } else if (error?.status === "UNAUTHENTICATED" || error?.status === "PERMISSION_DENIED") {
+    reading.kind = "auth";
+  }
+  for (const detail of details) {
+    const delay = typeof detail.retryDelay === "string" ? /^(\d+(?:\.\d+)?)s$/.exec(detail.retryDelay) : null;
+    if (delay?.[1] !== undefined) reading.retryAfterSeconds = Math.ceil(Number(delay[1]));
+  }
+  return reading;
+}
