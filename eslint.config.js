@@ -4,7 +4,7 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "data/"] },
+  { ignores: ["dist/", "dist-examples/", "node_modules/", "coverage/", "data/"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   prettier,

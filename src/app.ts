@@ -45,7 +45,13 @@ import { createLogger, type Logger } from "./logger.js";
 import type { RateLimitStore } from "./ratelimit/interface.js";
 import { createMemoryRateLimitStore } from "./ratelimit/memory.js";
 import { createRedisRateLimitStore } from "./ratelimit/redis.js";
+import {
+  createConnectionHealth,
+  type ConnectionHealth,
+} from "./domain/connections/connection-health.service.js";
+import { createProviderDispatchers } from "./providers/dispatchers.js";
 import { ProviderError } from "./providers/errors.js";
+import { adapterFor } from "./providers/registry.js";
 import { checkBaseUrl } from "./providers/ssrf.js";
 import { deriveKey } from "./secrets/derive-key.js";
 import { connectionAad, decryptSecret, encryptSecret } from "./secrets/envelope.js";
@@ -62,6 +68,7 @@ export interface SwitchyardServices {
   orgs: OrgsService;
   connections: ConnectionsService;
   profile: ProfileService;
+  health: ConnectionHealth;
 }
 
 export interface Switchyard {
@@ -197,6 +204,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     return undefined;
   };
 
+  const dispatchers = createProviderDispatchers();
   const services: SwitchyardServices = {
     settings,
     audit: auditService,
@@ -235,6 +243,15 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     }),
     connections,
     profile: createProfileService({ repo: connectionsRepo, connections, onChange: resolutionChanged }),
+    health: createConnectionHealth({
+      connections,
+      repo: connectionsRepo,
+      connectionKey,
+      adapterFor,
+      dispatchers,
+      settings,
+      onChange: resolutionChanged,
+    }),
   };
 
   let closing: Promise<void> | undefined;
@@ -254,7 +271,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     close: () => {
       closing ??= (async () => {
         await lastUsed.close();
-        await Promise.all([bus.close(), rateLimits.close()]);
+        await Promise.all([bus.close(), rateLimits.close(), dispatchers.close()]);
         await handle.close();
       })();
       return closing;

@@ -6,6 +6,7 @@ import { VERSION } from "../version.js";
 import { adminCommand } from "./admin.command.js";
 import { keysCommand } from "./keys.command.js";
 import { migrateCommand } from "./migrate.command.js";
+import { providersCommand } from "./providers.command.js";
 import { seedCommand } from "./seed.command.js";
 import { serveCommand } from "./serve.command.js";
 
@@ -18,7 +19,8 @@ const program = new Command()
   .addCommand(migrateCommand())
   .addCommand(adminCommand())
   .addCommand(seedCommand())
-  .addCommand(keysCommand());
+  .addCommand(keysCommand())
+  .addCommand(providersCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {

@@ -16,7 +16,9 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "rate_limited"
   | "internal_error"
-  | "service_unavailable";
+  | "upstream_failed"
+  | "service_unavailable"
+  | "upstream_timeout";
 
 /** One field that failed validation: a JSON pointer into the input and what was wrong with it. */
 export interface FieldIssue {

@@ -31,3 +31,32 @@ export function parseInput<S extends TSchema>(schema: S, input: unknown): Static
     },
   );
 }
+
+/** A TypeBox (or Ajv) validation error, as far as field pointers need it. */
+export interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: unknown;
+  message?: string;
+}
+
+/**
+ * Field-level issues from schema errors, one per field, pointing at the property itself (a missing
+ * or unexpected property is reported on its parent object by both TypeBox and Ajv).
+ */
+export function fieldIssues(errors: Iterable<SchemaError>, prefix = ""): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const error of errors) {
+    // "schema is false" restates an additionalProperties failure that is reported with its name.
+    if (error.keyword === "boolean") continue;
+    const params = (error.params ?? {}) as Record<string, unknown>;
+    const first = (v: unknown) =>
+      Array.isArray(v) ? `/${String(v[0])}` : typeof v === "string" ? `/${v}` : "";
+    const missing = first(params.requiredProperties ?? params.missingProperty);
+    const extra = first(params.additionalProperties ?? params.additionalProperty);
+    const field = `${prefix}${error.instancePath}${missing}${extra}` || `${prefix}/`;
+    if (!issues.some((i) => i.field === field))
+      issues.push({ field, message: error.message ?? "is invalid" });
+  }
+  return issues;
+}

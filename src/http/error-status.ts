@@ -40,6 +40,10 @@ export function presentError(code: ErrorCode): ErrorPresentation {
       return { status: 429, title: "Too many requests", openaiType: "rate_limit_error" };
     case "internal_error":
       return { status: 500, title: "Internal server error", openaiType: "api_error" };
+    case "upstream_failed":
+      return { status: 502, title: "Upstream failed", openaiType: "api_error" };
+    case "upstream_timeout":
+      return { status: 504, title: "Upstream timed out", openaiType: "api_error" };
     case "service_unavailable":
       return { status: 503, title: "Service unavailable", openaiType: "api_error" };
   }

@@ -5,6 +5,7 @@ import type { Switchyard } from "../app.js";
 import { ApiKeyView, CreatedApiKey } from "../domain/api-keys/api-keys.schemas.js";
 import type { Authenticator } from "../domain/auth/authenticator.js";
 import { TokenPair } from "../domain/auth/auth.schemas.js";
+import { ConnectionTestResult } from "../domain/connections/connection-health.schemas.js";
 import { ConnectionView } from "../domain/connections/connections.schemas.js";
 import { LlmProfileView } from "../domain/connections/profile.schemas.js";
 import { UserView } from "../domain/users/users.schemas.js";
@@ -14,6 +15,7 @@ import { registerOpenApi } from "./plugins/openapi.js";
 import { registerErrorHandling } from "./plugins/problem-errors.js";
 import { registerRequestId, requestIdFrom } from "./plugins/request-id.js";
 import { registerRequestLog } from "./plugins/request-log.js";
+import { validatorCompiler } from "./plugins/validator-compiler.js";
 import { createRequestAuthenticator } from "./plugins/authenticate.js";
 import { adminAuditRoutes } from "./routes/admin-audit.routes.js";
 import { adminSettingsRoutes } from "./routes/admin-settings.routes.js";
@@ -41,20 +43,26 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
     // Keep-alive sockets that sit idle are closed at shutdown; in-flight requests finish first.
     forceCloseConnections: "idle",
     return503OnClosing: true,
-    ajv: {
-      customOptions: {
-        // Unknown fields are an error the caller should hear about, not something dropped silently.
-        removeAdditional: false,
-        allErrors: false,
-      },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // TypeBox checks requests with the same schemas the services use: bodies exactly as sent (no type
+  // coercion, no defaults filled in, unknown fields refused), query strings and path parameters
+  // converted from text first. Ajv's defaults would turn "" into null and fill omitted fields of a
+  // partial update with their defaults.
+  app.setValidatorCompiler(validatorCompiler);
 
   registerRequestId(app);
   registerRequestLog(app);
   registerErrorHandling(app);
   await registerOpenApi(app, { version: VERSION });
-  for (const schema of [UserView, ApiKeyView, CreatedApiKey, TokenPair, ConnectionView, LlmProfileView]) {
+  for (const schema of [
+    UserView,
+    ApiKeyView,
+    CreatedApiKey,
+    TokenPair,
+    ConnectionView,
+    LlmProfileView,
+    ConnectionTestResult,
+  ]) {
     app.addSchema(schema);
   }
 
@@ -64,8 +72,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   await app.register(authRoutes, { auth: services.auth, authenticate });
   await app.register(meRoutes, { users: services.users, apiKeys: services.apiKeys, authenticate });
   await app.register(orgsRoutes, { orgs: services.orgs, authenticate });
-  await app.register(connectionsRoutes, { connections: services.connections, authenticate });
-  await app.register(profileRoutes, { profile: services.profile, authenticate });
+  await app.register(connectionsRoutes, {
+    connections: services.connections,
+    health: services.health,
+    authenticate,
+  });
+  await app.register(profileRoutes, { profile: services.profile, health: services.health, authenticate });
   await app.register(adminUsersRoutes, { users: services.users, authenticate });
   await app.register(adminSettingsRoutes, { settings: services.settings, authenticate });
   await app.register(adminAuditRoutes, { audit: services.audit, authenticate });

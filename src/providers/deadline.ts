@@ -13,7 +13,7 @@ export function startDeadline(timeoutMs: number): Deadline {
   const endsAt = performance.now() + timeoutMs;
   return {
     remainingMs(where) {
-      const left = Math.floor(endsAt - performance.now());
+      const left = Math.ceil(endsAt - performance.now());
       if (left <= 0) throw new ProviderError("timeout", `${where} did not answer within ${timeoutMs} ms`);
       return left;
     },

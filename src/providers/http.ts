@@ -21,6 +21,8 @@ export interface UpstreamCallOptions {
   headers: Record<string, string>;
   /** The budget for this request: connect, headers and body. */
   timeoutMs: number;
+  /** The whole call's budget when this request is one of several (a paged listing), for messages. */
+  budgetMs?: number;
   /** The caller's cancellation; an abort rejects with its reason, not a ProviderError. */
   signal?: AbortSignal;
   dispatcher: Dispatcher;
@@ -42,7 +44,12 @@ export async function getJson(url: string | URL, options: UpstreamCallOptions): 
   const timeoutSignal = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeoutSignal]) : timeoutSignal;
   const failure = (error: unknown) =>
-    callFailure(error, { where, timeoutMs: options.timeoutMs, timeoutSignal, caller: options.signal });
+    callFailure(error, {
+      where,
+      timeoutMs: options.budgetMs ?? options.timeoutMs,
+      timeoutSignal,
+      caller: options.signal,
+    });
 
   let response: Dispatcher.ResponseData;
   try {

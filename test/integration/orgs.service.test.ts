@@ -46,7 +46,12 @@ describeEachDialect("orgs service", (dialect) => {
     const audit = createRecordingAuditFake();
     const db = ctx().db;
     return {
-      orgs: createOrgsService({ db, repo: createOrgsRepo({ db, dialect }), audit, onMembershipChange: async () => {} }),
+      orgs: createOrgsService({
+        db,
+        repo: createOrgsRepo({ db, dialect }),
+        audit,
+        onMembershipChange: async () => {},
+      }),
       audit,
     };
   }

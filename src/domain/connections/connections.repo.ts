@@ -163,6 +163,12 @@ export function createConnectionsRepo({ db, dialect }: { db: Kysely<Database>; d
       return row ? toRecord(row as Selectable<LlmProvidersTable>) : undefined;
     },
 
+    /** Every connection of every owner, for operators (the CLI); never reached from a request. */
+    async listAll(executor: Executor = db): Promise<ConnectionRecord[]> {
+      const rows = await select(executor).orderBy("scope").orderBy("created_at").execute();
+      return rows.map((r) => toRecord(r as Selectable<LlmProvidersTable>));
+    },
+
     async findById(id: string, executor: Executor = db): Promise<ConnectionRecord | undefined> {
       const row = await select(executor).where("id", "=", id).executeTakeFirst();
       return row ? toRecord(row as Selectable<LlmProvidersTable>) : undefined;

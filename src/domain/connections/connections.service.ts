@@ -234,7 +234,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
       try {
         await withRetry(() =>
           deps.db.transaction().execute(async (trx) => {
-            const existing = await deps.repo.lockOwner(ownerKey, trx);
+            await deps.repo.lockOwner(ownerKey, trx);
             await deps.repo.insert(
               {
                 id,
@@ -256,9 +256,12 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
               },
               trx,
             );
-            // An owner's first connection becomes its default, whatever was asked.
-            if (existing.length === 0 || body.is_default === true)
+            // An owner without a default (a first connection) gets this one, whatever was asked. Two
+            // concurrent firsts both see none; the one-default index refuses the second, which is
+            // retried and then sees the first's default.
+            if (body.is_default === true || !(await deps.repo.defaultOf(ownerKey, trx))) {
               await deps.repo.makeDefault(ownerKey, id, trx);
+            }
           }),
         );
       } catch (error) {

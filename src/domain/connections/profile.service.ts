@@ -89,19 +89,17 @@ export function createProfileService(deps: {
       const userId = userOf(actor);
       const body = parseInput(PutLlmProfileBody, input);
       const profile = await ensure(userId);
-      if (body.provider === "disabled") {
-        await deps.connections.update(actor, profile.id, { is_enabled: false });
-      } else {
-        await deps.connections.update(actor, profile.id, {
-          provider_type: body.provider,
-          is_enabled: true,
-          ...(body.base_url !== undefined ? { base_url: body.base_url } : {}),
-          ...(body.model !== undefined ? { model: body.model } : {}),
-          ...(body.api_key !== undefined ? { api_key: body.api_key } : {}),
-          ...(body.timeout_seconds !== undefined ? { timeout_seconds: body.timeout_seconds } : {}),
-          ...(body.context_window !== undefined ? { context_window: body.context_window } : {}),
-        });
-      }
+      // Disabled keeps (and still saves) whatever else was sent, so nothing in the request is dropped.
+      await deps.connections.update(actor, profile.id, {
+        ...(body.provider === "disabled"
+          ? { is_enabled: false }
+          : { provider_type: body.provider, is_enabled: true }),
+        ...(body.base_url !== undefined ? { base_url: body.base_url } : {}),
+        ...(body.model !== undefined ? { model: body.model } : {}),
+        ...(body.api_key !== undefined ? { api_key: body.api_key } : {}),
+        ...(body.timeout_seconds !== undefined ? { timeout_seconds: body.timeout_seconds } : {}),
+        ...(body.context_window !== undefined ? { context_window: body.context_window } : {}),
+      });
       return toProfileView((await deps.repo.findById(profile.id))!);
     },
 

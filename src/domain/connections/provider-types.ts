@@ -1,43 +1,30 @@
-/**
- * The provider types a connection may have, and what each requires. `mock` is deliberately absent
- * (seed 000 removed it); anything not listed is refused with 422.
- */
-export const PROVIDER_TYPES = [
-  "openai",
-  "openai-compatible",
-  "anthropic",
-  "google",
-  "ollama",
-  "deepseek",
-  "litellm",
-  "azure-openai",
-] as const;
+import { baseUrlFor } from "../../providers/default-base-urls.js";
+import type { ProviderType } from "../../providers/spec.js";
 
-export type ProviderType = (typeof PROVIDER_TYPES)[number];
+/**
+ * What each provider type requires of a connection. The types and their default base URLs are the
+ * adapters' (providers/spec.ts, providers/default-base-urls.ts); `mock` is deliberately not a type
+ * (seed 000 removed it) and is refused with 422.
+ */
+export { PROVIDER_TYPES, type ProviderType } from "../../providers/spec.js";
 
 export interface ProviderTypeRules {
-  /** Used when the connection names none; undefined means base_url is required. */
-  defaultBaseUrl: string | undefined;
   /** Cloud APIs refuse calls without a key; local servers (Ollama) take none. */
   requiresKey: boolean;
-  label: string;
 }
 
 export const PROVIDER_TYPE_RULES: Record<ProviderType, ProviderTypeRules> = {
-  openai: { defaultBaseUrl: "https://api.openai.com/v1", requiresKey: true, label: "OpenAI" },
-  "openai-compatible": { defaultBaseUrl: undefined, requiresKey: false, label: "OpenAI-compatible server" },
-  anthropic: { defaultBaseUrl: "https://api.anthropic.com", requiresKey: true, label: "Anthropic" },
-  google: {
-    defaultBaseUrl: "https://generativelanguage.googleapis.com",
-    requiresKey: true,
-    label: "Google Gemini",
-  },
-  ollama: { defaultBaseUrl: "http://localhost:11434", requiresKey: false, label: "Ollama" },
-  deepseek: { defaultBaseUrl: "https://api.deepseek.com/v1", requiresKey: true, label: "DeepSeek" },
-  litellm: { defaultBaseUrl: "http://localhost:4000/v1", requiresKey: false, label: "LiteLLM proxy" },
-  "azure-openai": { defaultBaseUrl: undefined, requiresKey: true, label: "Azure OpenAI" },
+  openai: { requiresKey: true },
+  "openai-compatible": { requiresKey: false },
+  anthropic: { requiresKey: true },
+  google: { requiresKey: true },
+  ollama: { requiresKey: false },
+  deepseek: { requiresKey: true },
+  litellm: { requiresKey: false },
+  "azure-openai": { requiresKey: true },
 };
 
+/** The stored base URL, else the type's default; undefined when the type has none (it is required). */
 export function effectiveBaseUrl(type: ProviderType, baseUrl: string | null): string | undefined {
-  return baseUrl ?? PROVIDER_TYPE_RULES[type].defaultBaseUrl;
+  return baseUrlFor(type, baseUrl);
 }

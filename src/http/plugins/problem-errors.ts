@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { AppError, type ErrorCode, type FieldIssue, isAppError } from "../../domain/errors.js";
+import { AppError, type ErrorCode, isAppError } from "../../domain/errors.js";
+import { fieldIssues } from "../../domain/validate.js";
 import { presentError } from "../error-status.js";
 
 /**
@@ -60,10 +61,8 @@ function toAppError(error: FastifyError | Error): AppError {
   const fastifyError = error as FastifyError;
 
   if (fastifyError.validation) {
-    const issues: FieldIssue[] = fastifyError.validation.map((v) => ({
-      field: validationField(fastifyError.validationContext, v.instancePath, v.params),
-      message: v.message ?? "is invalid",
-    }));
+    const context = fastifyError.validationContext;
+    const issues = fieldIssues(fastifyError.validation, context && context !== "body" ? `${context}:` : "");
     const first = issues[0];
     const detail = first ? `${first.field} ${first.message}` : "The request is invalid";
     return new AppError("validation_failed", detail, { issues });
@@ -87,17 +86,4 @@ function toAppError(error: FastifyError | Error): AppError {
   if (fastifyError.statusCode === 503)
     return new AppError("service_unavailable", "The server is shutting down");
   return new AppError("internal_error", "An unexpected error occurred", { cause: error });
-}
-
-/** A JSON pointer to the field, prefixed by where it was (body is the default and stays unprefixed). */
-function validationField(
-  context: string | undefined,
-  instancePath: string,
-  params: Record<string, unknown>,
-): string {
-  // A missing required property is reported on its parent; point at the property itself.
-  const missing = typeof params.missingProperty === "string" ? `/${params.missingProperty}` : "";
-  const extra = typeof params.additionalProperty === "string" ? `/${params.additionalProperty}` : "";
-  const pointer = `${instancePath}${missing}${extra}` || "/";
-  return context && context !== "body" ? `${context}:${pointer}` : pointer;
 }

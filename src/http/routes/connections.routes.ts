@@ -4,6 +4,8 @@ import {
   ConnectionList,
   UpdateConnectionBody,
 } from "../../domain/connections/connections.schemas.js";
+import { ModelList } from "../../domain/connections/connection-health.schemas.js";
+import type { ConnectionHealth } from "../../domain/connections/connection-health.service.js";
 import type { ConnectionsService } from "../../domain/connections/connections.service.js";
 import { Uuid } from "../../domain/users/users.schemas.js";
 import type { HttpApp } from "../http-app.js";
@@ -12,6 +14,7 @@ import { problemResponses } from "../problem.schema.js";
 
 export interface ConnectionsRoutesDeps {
   connections: Pick<ConnectionsService, "list" | "get" | "create" | "update" | "setDefault" | "delete">;
+  health: Pick<ConnectionHealth, "test" | "models">;
   authenticate: RequestAuthenticator;
 }
 
@@ -121,5 +124,35 @@ export async function connectionsRoutes(app: HttpApp, deps: ConnectionsRoutesDep
       },
     },
     async (request) => deps.connections.setDefault(await deps.authenticate(request), request.params.id),
+  );
+
+  app.post(
+    "/api/llm-providers/:id/test",
+    {
+      schema: {
+        ...common,
+        summary: "Test a connection against its upstream",
+        description:
+          "Calls the upstream's cheapest real endpoint (its model list, never a paid completion) within the " +
+          "connection's timeout, and records health_status and last_tested_at. An upstream failure is " +
+          "a 200 with health_status `failed` and a sanitized `error`.",
+        params: IdParams,
+        response: { 200: Type.Ref("ConnectionTestResult"), ...problemResponses(401, 404, 422) },
+      },
+    },
+    async (request) => deps.health.test(await deps.authenticate(request), request.params.id),
+  );
+
+  app.get(
+    "/api/llm-providers/:id/models",
+    {
+      schema: {
+        ...common,
+        summary: "The models the connection's upstream lists",
+        params: IdParams,
+        response: { 200: ModelList, ...problemResponses(400, 401, 404, 422, 502, 504) },
+      },
+    },
+    async (request) => deps.health.models(await deps.authenticate(request), request.params.id),
   );
 }

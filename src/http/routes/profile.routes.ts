@@ -1,12 +1,14 @@
 import { Type } from "typebox";
 import { PutLlmProfileBody } from "../../domain/connections/profile.schemas.js";
+import type { ConnectionHealth } from "../../domain/connections/connection-health.service.js";
 import type { ProfileService } from "../../domain/connections/profile.service.js";
 import type { HttpApp } from "../http-app.js";
 import type { RequestAuthenticator } from "../plugins/authenticate.js";
 import { problemResponses } from "../problem.schema.js";
 
 export interface ProfileRoutesDeps {
-  profile: Pick<ProfileService, "get" | "put">;
+  profile: Pick<ProfileService, "get" | "put" | "connectionId">;
+  health: Pick<ConnectionHealth, "test">;
   authenticate: RequestAuthenticator;
 }
 
@@ -40,5 +42,20 @@ export async function profileRoutes(app: HttpApp, deps: ProfileRoutesDeps): Prom
       },
     },
     async (request) => deps.profile.put(await deps.authenticate(request), request.body),
+  );
+
+  app.post(
+    "/api/users/me/llm-profile/test",
+    {
+      schema: {
+        ...common,
+        summary: "Test the caller's profile connection against its upstream",
+        response: { 200: Type.Ref("ConnectionTestResult"), ...problemResponses(401) },
+      },
+    },
+    async (request) => {
+      const actor = await deps.authenticate(request);
+      return deps.health.test(actor, await deps.profile.connectionId(actor));
+    },
   );
 }

@@ -38,6 +38,7 @@ export async function listAnthropicModels(
     const body = await getJson(url, {
       headers,
       timeoutMs: deadline.remainingMs(where),
+      budgetMs: target.timeoutMs,
       signal,
       dispatcher: target.dispatcher,
       secrets,

@@ -45,6 +45,7 @@ export async function listGoogleModels(target: ProviderTarget, signal?: AbortSig
     const body = await getJson(url, {
       headers,
       timeoutMs: deadline.remainingMs(where),
+      budgetMs: target.timeoutMs,
       signal,
       dispatcher: target.dispatcher,
       secrets,

@@ -1,0 +1,122 @@
+import type { ProviderDispatchers } from "../../providers/dispatchers.js";
+import { isProviderError, type ProviderError } from "../../providers/errors.js";
+import type { ProviderAdapter, ProviderTarget, ProviderType } from "../../providers/spec.js";
+import { SecretDecryptionError } from "../../secrets/envelope.js";
+import type { Actor } from "../actor.js";
+import { AppError } from "../errors.js";
+import type { SettingsService } from "../settings/settings.service.js";
+import type { ConnectionTestResult, ModelList } from "./connection-health.schemas.js";
+import type { ConnectionRecord, ConnectionsRepo } from "./connections.repo.js";
+import type { ConnectionsService } from "./connections.service.js";
+import { effectiveBaseUrl } from "./provider-types.js";
+
+export interface ConnectionHealthDeps {
+  connections: Pick<ConnectionsService, "findUsable">;
+  repo: Pick<ConnectionsRepo, "recordHealth">;
+  connectionKey(connection: ConnectionRecord): Promise<string | undefined>;
+  adapterFor(type: ProviderType): ProviderAdapter;
+  dispatchers: Pick<ProviderDispatchers, "forPolicy">;
+  settings: Pick<SettingsService, "get">;
+  onChange(): Promise<void>;
+  now?: () => Date;
+}
+
+/** Why a check could not even start, in words safe to show and store. */
+class NotCallable extends Error {}
+
+/**
+ * "Test connection" and the model list: the upstream's cheapest real endpoint (its model list), within
+ * the connection's own timeout, through the SSRF-guarded dispatcher. The key is resolved only for a
+ * caller who may already use the connection (findUsable), so a test cannot read an `env:` key for
+ * someone else.
+ */
+export function createConnectionHealth(deps: ConnectionHealthDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function targetFor(c: ConnectionRecord): Promise<ProviderTarget> {
+    const baseUrl = effectiveBaseUrl(c.providerType, c.baseUrl);
+    if (!baseUrl) throw new NotCallable(`the connection has no base_url, which ${c.providerType} requires`);
+    let apiKey: string | undefined;
+    try {
+      apiKey = await deps.connectionKey(c);
+    } catch (error) {
+      if (error instanceof SecretDecryptionError) {
+        throw new NotCallable(
+          "the stored key cannot be decrypted (was the master key replaced without rotating?)",
+        );
+      }
+      throw error;
+    }
+    // System connections are an admin's own choice of target; user and org ones follow the setting.
+    const allowPrivate =
+      c.scope === "system" || (await deps.settings.get("connections.allow_private_base_urls"));
+    return {
+      providerType: c.providerType,
+      baseUrl,
+      apiKey,
+      timeoutMs: c.timeoutSeconds * 1000,
+      headers: c.config?.headers,
+      organization: c.config?.organization,
+      azure: c.config?.api_version
+        ? { apiVersion: c.config.api_version, deployment: c.config.deployment }
+        : undefined,
+      dispatcher: deps.dispatchers.forPolicy({ allowPrivate }),
+    };
+  }
+
+  /** Runs the check on a connection the caller was already allowed to use, and records the result. */
+  async function check(c: ConnectionRecord): Promise<ConnectionTestResult> {
+    const started = performance.now();
+    const testedAt = now();
+    let result: ConnectionTestResult;
+    try {
+      const health = await deps.adapterFor(c.providerType).checkHealth(await targetFor(c));
+      result = {
+        health_status: "ok",
+        latency_ms: Math.round(health.latencyMs),
+        models: health.models.map((m) => m.id),
+        tested_at: testedAt.toISOString(),
+      };
+    } catch (error) {
+      if (!(error instanceof NotCallable) && !isProviderError(error)) throw error;
+      result = {
+        health_status: "failed",
+        latency_ms: Math.round(performance.now() - started),
+        error: error.message,
+        tested_at: testedAt.toISOString(),
+      };
+    }
+    await deps.repo.recordHealth(c.id, {
+      status: result.health_status,
+      testedAt,
+      lastError: result.error ?? null,
+    });
+    await deps.onChange();
+    return result;
+  }
+
+  return {
+    check,
+
+    async test(actor: Actor, id: string): Promise<ConnectionTestResult> {
+      return check(await deps.connections.findUsable(actor, id));
+    },
+
+    async models(actor: Actor, id: string): Promise<ModelList> {
+      const c = await deps.connections.findUsable(actor, id);
+      try {
+        return { items: await deps.adapterFor(c.providerType).listModels(await targetFor(c)) };
+      } catch (error) {
+        if (error instanceof NotCallable) throw new AppError("bad_request", error.message);
+        if (isProviderError(error)) throw upstreamError(error);
+        throw error;
+      }
+    },
+  };
+}
+
+function upstreamError(error: ProviderError): AppError {
+  return new AppError(error.kind === "timeout" ? "upstream_timeout" : "upstream_failed", error.message);
+}
+
+export type ConnectionHealth = ReturnType<typeof createConnectionHealth>;

@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeEachDialect } from "../support/databases.js";
+import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
+import type { FakeUpstream } from "../support/fake-upstreams/fake-server.js";
+import { startFakeGoogle } from "../support/fake-upstreams/google.js";
+import { startFakeOllama } from "../support/fake-upstreams/ollama.js";
+import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
+import { type TestUser, useTestApp } from "../support/http-harness.js";
+
+const KEY = "sk-health-check-secret-0123456789";
+
+describeEachDialect("POST /api/llm-providers/{id}/test and GET …/models", (dialect) => {
+  const t = useTestApp(dialect);
+  const fakes: Record<string, FakeUpstream> = {};
+
+  beforeAll(async () => {
+    fakes.openai = await startFakeOpenAI({ apiKey: KEY, models: ["gpt-4o", "gpt-4o-mini"] });
+    fakes.anthropic = await startFakeAnthropic({ apiKey: KEY, models: ["claude-sonnet-4-5"] });
+    fakes.google = await startFakeGoogle({ apiKey: KEY, models: ["gemini-2.0-flash"] });
+    fakes.ollama = await startFakeOllama({ models: ["llama3:latest"] });
+  });
+  afterAll(async () => {
+    for (const fake of Object.values(fakes)) await fake.close();
+  });
+
+  // The fakes listen on loopback, which user connections may reach only when an admin allows it.
+  const allowPrivate = async () => {
+    const res = await t().app.inject({
+      method: "PUT",
+      url: "/api/admin/settings/connections.allow_private_base_urls",
+      headers: t().admin.headers,
+      payload: { value: true },
+    });
+    expect(res.statusCode).toBe(200);
+  };
+
+  async function connect(user: TestUser, payload: Record<string, unknown>) {
+    const res = await t().app.inject({
+      method: "POST",
+      url: "/api/llm-providers",
+      headers: user.headers,
+      payload,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json().id as string;
+  }
+  const test = (user: TestUser, id: string) =>
+    t().app.inject({ method: "POST", url: `/api/llm-providers/${id}/test`, headers: user.headers });
+
+  it("records ok with the models for each wire format, sending each its own auth", async () => {
+    await allowPrivate();
+    const user = await t().newUser();
+    const cases = [
+      {
+        name: "oa",
+        provider_type: "openai-compatible",
+        base_url: `${fakes.openai!.url}/v1`,
+        api_key: KEY,
+        want: "gpt-4o",
+      },
+      {
+        name: "an",
+        provider_type: "anthropic",
+        base_url: fakes.anthropic!.url,
+        api_key: KEY,
+        want: "claude-sonnet-4-5",
+      },
+      {
+        name: "go",
+        provider_type: "google",
+        base_url: fakes.google!.url,
+        api_key: KEY,
+        want: "gemini-2.0-flash",
+      },
+      { name: "ol", provider_type: "ollama", base_url: fakes.ollama!.url, want: "llama3:latest" },
+    ];
+    for (const { want, ...payload } of cases) {
+      const id = await connect(user, payload);
+      const res = await test(user, id);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ health_status: "ok", models: expect.arrayContaining([want]) });
+      const stored = await t().app.inject({ url: `/api/llm-providers/${id}`, headers: user.headers });
+      expect(stored.json()).toMatchObject({ health_status: "ok", last_error: null });
+      expect(stored.json().last_tested_at).not.toBeNull();
+      const models = await t().app.inject({ url: `/api/llm-providers/${id}/models`, headers: user.headers });
+      expect(models.statusCode, models.body).toBe(200);
+      expect(models.json().items.map((m: { id: string }) => m.id)).toContain(want);
+    }
+    expect(fakes.google!.requests.every((r) => !r.path.includes(KEY))).toBe(true);
+  });
+
+  it("records failed with a sanitized error for a wrong key, a dead upstream, a timeout and a garbage body", async () => {
+    await allowPrivate();
+    const user = await t().newUser();
+    const wrongKey = "sk-wrong-key-that-must-not-leak-999";
+    const wrong = await connect(user, {
+      name: "bad-key",
+      provider_type: "openai-compatible",
+      base_url: `${fakes.openai!.url}/v1`,
+      api_key: wrongKey,
+    });
+    const dead = await connect(user, {
+      name: "dead",
+      provider_type: "openai-compatible",
+      base_url: "http://127.0.0.1:9/v1",
+      api_key: KEY,
+    });
+    const results = [await test(user, wrong), await test(user, dead)];
+    for (const res of results) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json().health_status).toBe("failed");
+      expect(res.json().error).toBeTruthy();
+      expect(res.body).not.toContain(wrongKey);
+      expect(res.body).not.toContain(KEY);
+    }
+
+    const slow = await startFakeOpenAI({ apiKey: KEY, mode: "slow", slowMs: 3_000 });
+    const garbage = await startFakeOpenAI({ apiKey: KEY, mode: "garbage" });
+    try {
+      const slowId = await connect(user, {
+        name: "slow",
+        provider_type: "openai-compatible",
+        base_url: `${slow.url}/v1`,
+        api_key: KEY,
+        timeout_seconds: 1,
+      });
+      const timedOut = await test(user, slowId);
+      expect(timedOut.json()).toMatchObject({ health_status: "failed" });
+      expect(timedOut.json().error).toMatch(/did not answer within/);
+      const garbageId = await connect(user, {
+        name: "garbage",
+        provider_type: "openai-compatible",
+        base_url: `${garbage.url}/v1`,
+        api_key: KEY,
+      });
+      expect((await test(user, garbageId)).json().health_status).toBe("failed");
+      const models = await t().app.inject({
+        url: `/api/llm-providers/${garbageId}/models`,
+        headers: user.headers,
+      });
+      expect(models.statusCode).toBe(502);
+    } finally {
+      await slow.close();
+      await garbage.close();
+    }
+    const stored = await t()
+      .sy.db.selectFrom("llm_providers")
+      .select(["health_status", "last_error"])
+      .where("id", "=", wrong)
+      .executeTakeFirstOrThrow();
+    expect(stored.health_status).toBe("failed");
+    expect(stored.last_error).not.toContain(wrongKey);
+    expect(t().logs.text()).not.toContain(wrongKey);
+  });
+
+  it("tests only connections the caller may use: another user's is 404", async () => {
+    await allowPrivate();
+    const alice = await t().newUser();
+    const bob = await t().newUser();
+    const id = await connect(alice, { name: "mine", provider_type: "ollama", base_url: fakes.ollama!.url });
+    expect((await test(bob, id)).statusCode).toBe(404);
+    expect(
+      (await t().app.inject({ url: `/api/llm-providers/${id}/models`, headers: bob.headers })).statusCode,
+    ).toBe(404);
+  });
+
+  it("POST /api/users/me/llm-profile/test tests the profile's connection", async () => {
+    await allowPrivate();
+    const user = await t().newUser();
+    const put = await t().app.inject({
+      method: "PUT",
+      url: "/api/users/me/llm-profile",
+      headers: user.headers,
+      payload: {
+        provider: "openai-compatible",
+        base_url: `${fakes.openai!.url}/v1`,
+        api_key: KEY,
+        model: "gpt-4o",
+      },
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    const res = await t().app.inject({
+      method: "POST",
+      url: "/api/users/me/llm-profile/test",
+      headers: user.headers,
+    });
+    expect(res.json()).toMatchObject({ health_status: "ok" });
+    const profile = await t().app.inject({ url: "/api/users/me/llm-profile", headers: user.headers });
+    expect(profile.json().health_status).toBe("ok");
+  });
+
+  it("refuses at connect time a user connection to a private address when private targets are not allowed", async () => {
+    await allowPrivate();
+    const user = await t().newUser();
+    const id = await connect(user, {
+      name: "was-allowed",
+      provider_type: "ollama",
+      base_url: fakes.ollama!.url,
+    });
+    const off = await t().app.inject({
+      method: "PUT",
+      url: "/api/admin/settings/connections.allow_private_base_urls",
+      headers: t().admin.headers,
+      payload: { value: false },
+    });
+    expect(off.statusCode).toBe(200);
+    const res = await test(user, id);
+    expect(res.json().health_status).toBe("failed");
+    expect(res.json().error).toMatch(/private|loopback|not allowed|blocked/i);
+  });
+});

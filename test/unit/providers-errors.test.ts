@@ -1,0 +1,202 @@
+import { describe, expect, it } from "vitest";
+import {
+  isRetryableStatus,
+  MAX_UPSTREAM_EXCERPT,
+  ProviderError,
+  REDACTED,
+  sanitizeUpstreamText,
+} from "../../src/providers/errors.js";
+import { readGoogleError } from "../../src/providers/google/google-error.js";
+import { describeUrl, joinUrl, readGenericUpstreamError } from "../../src/providers/http.js";
+import { requestHeaders, secretsOf } from "../../src/providers/request-headers.js";
+
+// Pure functions; nothing to fake.
+
+const OPENAI_KEY = "sk-proj-Abc123Def456Ghi789Jkl012";
+const AZURE_KEY = "0123456789abcdef0123456789abcdef";
+const PLAIN_KEY = "my-local-proxy-key";
+
+describe("sanitizeUpstreamText", () => {
+  it("redacts the given secret wherever the upstream echoes it", () => {
+    const body = `{"error":"key ${PLAIN_KEY} is not valid; got '${PLAIN_KEY}'"}`;
+    const out = sanitizeUpstreamText(body, [PLAIN_KEY]);
+    expect(out).not.toContain(PLAIN_KEY);
+    expect(out).toContain(REDACTED);
+  });
+
+  it("redacts the URL-encoded form of a secret", () => {
+    const key = "k3y/with+special=chars";
+    const out = sanitizeUpstreamText(`GET /v1/models?key=${encodeURIComponent(key)} failed`, [key]);
+    expect(out).not.toContain(encodeURIComponent(key));
+    expect(out).not.toContain(key);
+  });
+
+  it("redacts key-shaped tokens it was not told about", () => {
+    const cases = [
+      `Incorrect API key provided: sk-abc***xyz. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      `Incorrect API key provided: ${OPENAI_KEY}.`,
+      "bad key sk-ant-api03-AbCdEfGhIjKlMnOpQrSt_uvwxyz-0123",
+      "your key sy-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 was revoked",
+      "header was Authorization: Bearer abc.def-ghi_jkl",
+      "Basic dXNlcjpwYXNzd29yZA== refused",
+      "API key AIzaSyA1bCdEfGhIjKlMnOpQrStUvWxYz012345 expired",
+      `api-key: ${AZURE_KEY} denied`,
+      "token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+      `{"x-api-key":"abc-def-ghi"}`,
+    ];
+    for (const text of cases) {
+      const out = sanitizeUpstreamText(text, []);
+      expect(out, text).toContain(REDACTED);
+      expect(out, text).not.toMatch(/sk-|sy-|AIza|eyJ|abc\.def|dXNlcjpw|abc-def-ghi/);
+      expect(out, text).not.toContain(AZURE_KEY);
+    }
+  });
+
+  it("keeps the other words of the message", () => {
+    const out = sanitizeUpstreamText(
+      `Incorrect API key provided: sk-abc***xyz. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      [],
+    );
+    expect(out).toBe(
+      `Incorrect API key provided: ${REDACTED}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+    );
+    expect(sanitizeUpstreamText("API key not valid. Please pass a valid API key.", [])).toBe(
+      "API key not valid. Please pass a valid API key.",
+    );
+    expect(sanitizeUpstreamText("task-runner and easy-mode are fine", [])).toBe(
+      "task-runner and easy-mode are fine",
+    );
+  });
+
+  it(`cuts long bodies to ${MAX_UPSTREAM_EXCERPT} characters`, () => {
+    const out = sanitizeUpstreamText("lorem ipsum ".repeat(500), []);
+    expect(out.length).toBeLessThanOrEqual(MAX_UPSTREAM_EXCERPT);
+    expect(out.endsWith("…")).toBe(true);
+    expect(sanitizeUpstreamText("short", [])).toBe("short");
+  });
+
+  it("redacts before cutting, so a key at the edge leaves no fragment", () => {
+    const text = `${"a ".repeat(95)}${PLAIN_KEY}${"b ".repeat(100)}`;
+    const out = sanitizeUpstreamText(text, [PLAIN_KEY]);
+    expect(out.length).toBeLessThanOrEqual(MAX_UPSTREAM_EXCERPT);
+    expect(out).not.toContain(PLAIN_KEY.slice(0, 6));
+  });
+
+  it("collapses whitespace and control characters", () => {
+    expect(sanitizeUpstreamText("line one\r\n\tline\u0000two\u001b[31m  ", [])).toBe(
+      "line one line two [31m",
+    );
+  });
+
+  it("does not split a surrogate pair at the cut", () => {
+    const out = sanitizeUpstreamText(`${"x".repeat(MAX_UPSTREAM_EXCERPT - 2)}😀😀😀`, []);
+    expect(out.length).toBeLessThanOrEqual(MAX_UPSTREAM_EXCERPT);
+    expect(out).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+  });
+
+  it("ignores empty secrets", () => {
+    expect(sanitizeUpstreamText("plain text", ["", ""])).toBe("plain text");
+  });
+});
+
+describe("ProviderError", () => {
+  it("derives isRetryable from kind and status", () => {
+    expect(new ProviderError("auth", "x", { status: 401 }).isRetryable).toBe(false);
+    expect(new ProviderError("bad_response", "x", { status: 200 }).isRetryable).toBe(false);
+    expect(new ProviderError("blocked_address", "x").isRetryable).toBe(false);
+    expect(new ProviderError("rate_limited", "x", { status: 429 }).isRetryable).toBe(true);
+    expect(new ProviderError("timeout", "x").isRetryable).toBe(true);
+    expect(new ProviderError("unreachable", "x").isRetryable).toBe(true);
+    expect(new ProviderError("upstream_error", "x", { status: 500 }).isRetryable).toBe(true);
+    expect(new ProviderError("upstream_error", "x", { status: 503 }).isRetryable).toBe(true);
+    expect(new ProviderError("upstream_error", "x", { status: 408 }).isRetryable).toBe(true);
+    expect(new ProviderError("upstream_error", "x", { status: 409 }).isRetryable).toBe(true);
+    expect(new ProviderError("upstream_error", "x", { status: 404 }).isRetryable).toBe(false);
+    expect(new ProviderError("upstream_error", "x", { status: 400 }).isRetryable).toBe(false);
+    expect(new ProviderError("unreachable", "x", { isRetryable: false }).isRetryable).toBe(false);
+  });
+
+  it("isRetryableStatus covers 408, 409, 429 and 5xx", () => {
+    expect([400, 401, 403, 404, 408, 409, 422, 429, 500, 502, 503, 529].filter(isRetryableStatus)).toEqual([
+      408, 409, 429, 500, 502, 503, 529,
+    ]);
+  });
+
+  it("redacts key-shaped tokens even in a message built carelessly", () => {
+    const error = new ProviderError("auth", `rejected ${OPENAI_KEY} (Bearer ${OPENAI_KEY})`);
+    expect(error.message).not.toContain(OPENAI_KEY);
+    expect(error.name).toBe("ProviderError");
+  });
+});
+
+describe("upstream error bodies", () => {
+  it("reads the message of every major shape", () => {
+    expect(readGenericUpstreamError(401, { error: { message: "m1", type: "t" } }).message).toBe("m1");
+    expect(readGenericUpstreamError(500, { error: "m2" }).message).toBe("m2");
+    expect(readGenericUpstreamError(400, { message: "m3" }).message).toBe("m3");
+    expect(readGenericUpstreamError(400, { detail: "m4" }).message).toBe("m4");
+    expect(readGenericUpstreamError(400, undefined)).toEqual({});
+    expect(readGenericUpstreamError(400, ["x"])).toEqual({});
+  });
+
+  it("reads Google's invalid key (HTTP 400) as auth and its RetryInfo as the wait", () => {
+    const invalid = readGoogleError(400, {
+      error: {
+        code: 400,
+        message: "API key not valid. Please pass a valid API key.",
+        status: "INVALID_ARGUMENT",
+        details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID" }],
+      },
+    });
+    expect(invalid).toEqual({ message: "API key not valid. Please pass a valid API key.", kind: "auth" });
+    const quota = readGoogleError(429, {
+      error: {
+        code: 429,
+        message: "quota",
+        status: "RESOURCE_EXHAUSTED",
+        details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "36.5s" }],
+      },
+    });
+    expect(quota.retryAfterSeconds).toBe(37);
+    expect(quota.kind).toBeUndefined();
+    expect(
+      readGoogleError(400, { error: { code: 400, message: "bad", status: "INVALID_ARGUMENT" } }).kind,
+    ).toBe(undefined);
+  });
+});
+
+describe("URLs and headers", () => {
+  it("joins a path onto a base keeping the base's path", () => {
+    expect(joinUrl("https://api.openai.com/v1", "models").href).toBe("https://api.openai.com/v1/models");
+    expect(joinUrl("https://api.openai.com/v1/", "/models").href).toBe("https://api.openai.com/v1/models");
+    expect(joinUrl("https://api.anthropic.com", "v1/models", { limit: 1000, after_id: undefined }).href).toBe(
+      "https://api.anthropic.com/v1/models?limit=1000",
+    );
+  });
+
+  it("describes a URL without userinfo or query", () => {
+    expect(describeUrl("https://user:pw@x.example.com:8443/v1beta/models?key=AIzaSecret")).toBe(
+      "x.example.com:8443/v1beta/models",
+    );
+  });
+
+  it("lets the format's auth headers win over custom ones, case-insensitively", () => {
+    const headers = requestHeaders(
+      { headers: { Authorization: "Bearer custom", "X-Trace": "1" } },
+      { authorization: "Bearer real", "x-absent": undefined },
+    );
+    expect(headers.authorization).toBe("Bearer real");
+    expect(headers["x-trace"]).toBe("1");
+    expect(headers).not.toHaveProperty("x-absent");
+    expect(headers["user-agent"]).toMatch(/^switchyard\//);
+  });
+
+  it("treats the key and secret-named custom header values as secrets", () => {
+    expect(
+      secretsOf({
+        apiKey: "k-1",
+        headers: { "X-Proxy-Authorization": "Bearer tok-2", "X-Trace": "visible" },
+      }),
+    ).toEqual(["k-1", "Bearer tok-2", "tok-2"]);
+  });
+});
