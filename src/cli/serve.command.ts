@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { composeSwitchyard } from "../app.js";
 import { redactDatabaseUrl } from "../db/database-url.js";
 import { startHttpServer } from "../http/listen.js";
+import { startHealthCheckSchedule } from "../jobs/health-check-schedule.js";
 import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
 
 interface ServeFlags extends CommonFlags {
@@ -26,20 +27,30 @@ export function serveCommand(): Command {
         { url: server.url, database: redactDatabaseUrl(config.databaseUrl) },
         "switchyard listening",
       );
+      // Does nothing until an admin turns the health.periodic_checks setting on.
+      const healthChecks = startHealthCheckSchedule({
+        repo: sy.connectionsRepo,
+        health: sy.services.health,
+        settings: sy.services.settings,
+        logger: sy.logger,
+      });
 
       const shutdown = (signal: NodeJS.Signals) => {
         sy.logger.info({ signal }, "shutting down");
-        server.stop().then(
-          () => {
-            sy.logger.flush();
-            process.exit(0);
-          },
-          (error: unknown) => {
-            sy.logger.error({ err: error }, "shutdown failed");
-            sy.logger.flush();
-            process.exit(1);
-          },
-        );
+        healthChecks
+          .stop()
+          .then(() => server.stop())
+          .then(
+            () => {
+              sy.logger.flush();
+              process.exit(0);
+            },
+            (error: unknown) => {
+              sy.logger.error({ err: error }, "shutdown failed");
+              sy.logger.flush();
+              process.exit(1);
+            },
+          );
       };
       process.once("SIGTERM", shutdown);
       process.once("SIGINT", shutdown);

@@ -121,6 +121,7 @@ export interface LlmProvidersTable {
   health_status: ColumnType<HealthStatus, HealthStatus | undefined, HealthStatus>;
   last_tested_at: NullableTimestamp;
   last_error: string | null;
+  consecutive_failures: Generated<number>;
   created_at: TimestampWithDefault;
   updated_at: TimestampWithDefault;
 }

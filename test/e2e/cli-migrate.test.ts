@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
 
-const ALL = ["0001_identity", "0002_connections", "0003_operations"];
+const ALL = ["0001_identity", "0002_connections", "0003_operations", "0004_health_hysteresis"];
 
 describeEachDialect("switchyard migrate", (dialect) => {
   let testDb: TestDatabase;
@@ -37,12 +37,13 @@ describeEachDialect("switchyard migrate", (dialect) => {
 
     const down = await migrate("down");
     expect(down.code, down.stderr).toBe(0);
-    expect(down.stdout.trim()).toBe("reverted 0003_operations");
-    expect((await migrate("status")).stdout).toMatch(/pending\s+0003_operations/);
+    expect(down.stdout.trim()).toBe("reverted 0004_health_hysteresis");
+    expect((await migrate("status")).stdout).toMatch(/pending\s+0004_health_hysteresis/);
 
     const downAll = await migrate("down", "--all");
     expect(downAll.code, downAll.stderr).toBe(0);
     expect(downAll.stdout.trim().split("\n")).toEqual([
+      "reverted 0003_operations",
       "reverted 0002_connections",
       "reverted 0001_identity",
     ]);

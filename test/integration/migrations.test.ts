@@ -4,7 +4,7 @@ import { createMigrator } from "../../src/db/migrator.js";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
 import { listIndexes, type SchemaSnapshot, snapshotSchema } from "../support/schema-snapshot.js";
 
-const MIGRATIONS = ["0001_identity", "0002_connections", "0003_operations"];
+const MIGRATIONS = ["0001_identity", "0002_connections", "0003_operations", "0004_health_hysteresis"];
 
 /** What each migration creates: tables, and (isView) views. */
 const CREATES: Record<string, { tables: string[]; views: string[] }> = {
@@ -26,6 +26,8 @@ const CREATES: Record<string, { tables: string[]; views: string[] }> = {
     tables: ["audit_logs", "generation_jobs", "plugins", "settings", "system_logs", "usage_records"],
     views: [],
   },
+  // Adds a column only.
+  "0004_health_hysteresis": { tables: [], views: [] },
 };
 
 /** The tables and views the given migrations create, sorted, as `name` or `name (view)`. */
@@ -92,15 +94,22 @@ describeEachDialect("migrations", (dialect) => {
     await migrator.up();
     const full = await snapshot();
 
-    expect((await migrator.down()).names).toEqual(["0003_operations"]);
+    expect((await migrator.down()).names).toEqual(["0004_health_hysteresis"]);
     expect((await migrator.status()).map((s) => [s.name, s.applied])).toEqual([
       ["0001_identity", true],
       ["0002_connections", true],
-      ["0003_operations", false],
+      ["0003_operations", true],
+      ["0004_health_hysteresis", false],
     ]);
-    expect(objectsIn(await snapshot())).toEqual(objectsOf(["0001_identity", "0002_connections"]));
+    const withoutColumn = await snapshot();
+    expect(withoutColumn).not.toEqual(full);
+    expect(
+      withoutColumn.tables
+        .find((t) => t.name === "llm_providers")
+        ?.columns.some((c) => c.name === "consecutive_failures"),
+    ).toBe(false);
 
-    expect((await migrator.up()).names).toEqual(["0003_operations"]);
+    expect((await migrator.up()).names).toEqual(["0004_health_hysteresis"]);
     expect((await migrator.status()).every((s) => s.applied)).toBe(true);
     expect(await snapshot()).toEqual(full);
 
@@ -132,11 +141,13 @@ describeEachDialect("migrations", (dialect) => {
 
     await migrator.down();
     await migrator.down();
+    await migrator.down();
     const partial = await migrator.status();
     expect(partial.map((s) => [s.name, s.applied])).toEqual([
       ["0001_identity", true],
       ["0002_connections", false],
       ["0003_operations", false],
+      ["0004_health_hysteresis", false],
     ]);
     expect(partial[0]?.executedAt).toEqual(applied[0]?.executedAt);
     expect(partial[1]?.executedAt).toBeNull();

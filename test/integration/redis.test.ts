@@ -74,6 +74,26 @@ describe.skipIf(!inject("redisAvailable") || !inject("availableDialects").includ
       expect(await eventually(rejects(b, key))).toBe(true);
     });
 
+    it("a default connection changed on one instance is what the other resolves next", async () => {
+      const { user, actor } = await userWithKey();
+      const first = await a.services.connections.create(actor, {
+        name: "first",
+        provider_type: "openai",
+        api_key: "sk-first-000000000000",
+      });
+      const second = await a.services.connections.create(actor, {
+        name: "second",
+        provider_type: "openai",
+        api_key: "sk-second-00000000000",
+      });
+      // Warm b's resolution cache.
+      expect((await b.resolver.resolve(user.id))?.connection.id).toBe(first.id);
+      await a.services.connections.setDefault(actor, second.id);
+      expect(
+        await eventually(async () => (await b.resolver.resolve(user.id))?.connection.id === second.id),
+      ).toBe(true);
+    });
+
     it("an admin role granted on one instance is seen by the other", async () => {
       const { user, key } = await userWithKey();
       expect((await b.authenticator.authenticate(bearer(key))).roles).toEqual(["user"]);

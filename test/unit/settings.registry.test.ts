@@ -28,6 +28,9 @@ describe("settings registry", () => {
       "gateway.fallback_to_system_default",
       "connections.allow_private_base_urls",
       "connections.env_key_allowlist",
+      "health.periodic_checks",
+      "health.check_interval_seconds",
+      "health.failure_threshold",
     ]);
   });
 

@@ -12,7 +12,7 @@ import { effectiveBaseUrl } from "./provider-types.js";
 
 export interface ConnectionHealthDeps {
   connections: Pick<ConnectionsService, "findUsable">;
-  repo: Pick<ConnectionsRepo, "recordHealth">;
+  repo: Pick<ConnectionsRepo, "recordCheck">;
   connectionKey(connection: ConnectionRecord): Promise<string | undefined>;
   adapterFor(type: ProviderType): ProviderAdapter;
   dispatchers: Pick<ProviderDispatchers, "forPolicy">;
@@ -64,10 +64,17 @@ export function createConnectionHealth(deps: ConnectionHealthDeps) {
     };
   }
 
-  /** Runs the check on a connection the caller was already allowed to use, and records the result. */
-  async function check(c: ConnectionRecord): Promise<ConnectionTestResult> {
+  /**
+   * Runs the check on a connection the caller was already allowed to use, and records the result:
+   * at once, or (periodic checks) failed only after `failureThreshold` failures in a row.
+   */
+  async function check(
+    c: ConnectionRecord,
+    options: { failureThreshold?: number; testedAt?: Date } = {},
+  ): Promise<ConnectionTestResult> {
     const started = performance.now();
-    const testedAt = now();
+    // A scheduled check records the time it claimed the connection at, which the claim compares.
+    const testedAt = options.testedAt ?? now();
     let result: ConnectionTestResult;
     try {
       const health = await deps.adapterFor(c.providerType).checkHealth(await targetFor(c));
@@ -86,10 +93,11 @@ export function createConnectionHealth(deps: ConnectionHealthDeps) {
         tested_at: testedAt.toISOString(),
       };
     }
-    await deps.repo.recordHealth(c.id, {
-      status: result.health_status,
+    await deps.repo.recordCheck(c.id, {
+      ok: result.health_status === "ok",
       testedAt,
       lastError: result.error ?? null,
+      failureThreshold: options.failureThreshold,
     });
     await deps.onChange();
     return result;

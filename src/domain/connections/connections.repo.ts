@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Updateable } from "kysely";
+import { type Kysely, type Selectable, sql, type Updateable } from "kysely";
 import type { Dialect } from "../../db/database-url.js";
 import type { ConnectionScope, Database, HealthStatus, LlmProvidersTable } from "../../db/schema.js";
 import { parseJson, toBool, toDate, toDateOrNull } from "../../db/values.js";
@@ -265,20 +265,67 @@ export function createConnectionsRepo({ db, dialect }: { db: Kysely<Database>; d
       await executor.deleteFrom("llm_providers").where("id", "=", id).execute();
     },
 
-    async recordHealth(
+    /**
+     * Records a check. A success marks the connection ok at once. A failure counts toward
+     * `consecutive_failures`; with a threshold (periodic checks) the status turns failed only once
+     * that many failures came in a row, without one (a test someone asked for) at once.
+     */
+    async recordCheck(
       id: string,
-      health: { status: HealthStatus; testedAt: Date; lastError: string | null },
+      check: { ok: boolean; testedAt: Date; lastError: string | null; failureThreshold?: number },
       executor: Executor = db,
     ): Promise<void> {
+      const lastError = check.lastError?.slice(0, 1000) ?? null;
+      if (check.ok) {
+        await executor
+          .updateTable("llm_providers")
+          .set({
+            health_status: "ok",
+            consecutive_failures: 0,
+            last_error: null,
+            last_tested_at: check.testedAt,
+          })
+          .where("id", "=", id)
+          .execute();
+        return;
+      }
+      const threshold = check.failureThreshold ?? 1;
       await executor
         .updateTable("llm_providers")
-        .set({
-          health_status: health.status,
-          last_tested_at: health.testedAt,
-          last_error: health.lastError?.slice(0, 1000) ?? null,
-        })
+        // health_status first: MySQL evaluates SET left to right with the values already assigned.
+        .set((eb) => ({
+          health_status: sql<HealthStatus>`case when consecutive_failures + 1 >= ${threshold} then 'failed' else health_status end`,
+          consecutive_failures: eb("consecutive_failures", "+", 1),
+          last_error: lastError,
+          last_tested_at: check.testedAt,
+        }))
         .where("id", "=", id)
         .execute();
+    },
+
+    /**
+     * Claims a connection for a periodic check: succeeds for one instance only, by moving
+     * last_tested_at forward where it is still older than the cutoff.
+     */
+    async claimForCheck(id: string, cutoff: Date, now: Date, executor: Executor = db): Promise<boolean> {
+      const result = await executor
+        .updateTable("llm_providers")
+        .set({ last_tested_at: now })
+        .where("id", "=", id)
+        .where((eb) => eb.or([eb("last_tested_at", "is", null), eb("last_tested_at", "<", cutoff)]))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Enabled connections not checked since the cutoff, oldest first. */
+    async dueForCheck(cutoff: Date, limit: number, executor: Executor = db): Promise<ConnectionRecord[]> {
+      const rows = await select(executor)
+        .where("is_enabled", "=", true)
+        .where((eb) => eb.or([eb("last_tested_at", "is", null), eb("last_tested_at", "<", cutoff)]))
+        .orderBy("last_tested_at")
+        .limit(limit)
+        .execute();
+      return rows.map((r) => toRecord(r as Selectable<LlmProvidersTable>));
     },
   };
 }

@@ -51,6 +51,23 @@ export const SETTINGS = {
     description:
       "Environment variable names that system connections may use as their key (api_key_ref: env:NAME); any other name is refused.",
   }),
+  "health.periodic_checks": defineSetting({
+    schema: Type.Boolean(),
+    default: false,
+    description:
+      "Whether enabled connections are checked against their upstream on a schedule (model list only, never a paid call).",
+  }),
+  "health.check_interval_seconds": defineSetting({
+    schema: Type.Integer({ minimum: 30, maximum: 86_400 }),
+    default: 300,
+    description: "How often each connection is checked when periodic checks are on (30 to 86400 seconds).",
+  }),
+  "health.failure_threshold": defineSetting({
+    schema: Type.Integer({ minimum: 1, maximum: 20 }),
+    default: 3,
+    description:
+      "Periodic checks mark a connection failed only after this many failures in a row; one success marks it ok.",
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
