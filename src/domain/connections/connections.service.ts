@@ -133,6 +133,22 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
     if (c.enabled && c.providerType === "azure-openai" && !c.config?.api_version) {
       issues.push({ field: "/config/api_version", message: "is required for azure-openai" });
     }
+    // The config schema is one shape for every type; these fields mean something to one family only.
+    if (c.providerType !== "azure-openai") {
+      for (const field of ["api_version", "deployment"] as const) {
+        if (c.config?.[field] !== undefined)
+          issues.push({ field: `/config/${field}`, message: "is only for azure-openai" });
+      }
+    }
+    if (
+      c.config?.organization !== undefined &&
+      !["openai", "openai-compatible", "azure-openai"].includes(c.providerType)
+    ) {
+      issues.push({
+        field: "/config/organization",
+        message: `is an OpenAI setting; ${c.providerType} has none`,
+      });
+    }
     const badHeader = Object.keys(c.config?.headers ?? {}).find((h) =>
       [
         "authorization",
