@@ -28,4 +28,25 @@ export default tseslint.config(
     files: ["src/config.ts", "test/support/test-env.ts", "test/support/cli.ts"],
     rules: { "no-restricted-properties": "off" },
   },
+  {
+    // The benchmarks: plain Node scripts, configured through the environment.
+    files: ["bench/**/*.mjs"],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          "process",
+          "console",
+          "fetch",
+          "AbortSignal",
+          "Buffer",
+          "URL",
+          "setTimeout",
+          "clearTimeout",
+          "setInterval",
+          "clearInterval",
+        ].map((name) => [name, "readonly"]),
+      ),
+    },
+    rules: { "no-restricted-properties": "off" },
+  },
 );

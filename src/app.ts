@@ -42,6 +42,7 @@ import { createIdentityLookup } from "./domain/users/identity.js";
 import { createUsersRepo } from "./domain/users/users.repo.js";
 import { createUsersService, type UsersService } from "./domain/users/users.service.js";
 import { createLogger, type Logger } from "./logger.js";
+import { createMetrics, type Metrics } from "./metrics.js";
 import type { RateLimitStore } from "./ratelimit/interface.js";
 import { createMemoryRateLimitStore } from "./ratelimit/memory.js";
 import { createRedisRateLimitStore } from "./ratelimit/redis.js";
@@ -49,6 +50,10 @@ import {
   createConnectionHealth,
   type ConnectionHealth,
 } from "./domain/connections/connection-health.service.js";
+import { createGateway, type Gateway } from "./gateway/gateway.service.js";
+import { createGatewayLimits } from "./gateway/rate-limits.js";
+import { createUsageRecorder } from "./gateway/usage-recorder.js";
+import type { ChatAdapter } from "./providers/chat-spec.js";
 import { createProviderDispatchers } from "./providers/dispatchers.js";
 import { ProviderError } from "./providers/errors.js";
 import { adapterFor } from "./providers/registry.js";
@@ -80,6 +85,9 @@ export interface Switchyard {
   services: SwitchyardServices;
   /** Turns a request's credentials into the acting user; the per-request path. */
   authenticator: Authenticator;
+  metrics: Metrics;
+  /** The OpenAI-compatible gateway: resolve, call the upstream, answer in OpenAI's shape. */
+  gateway: Gateway;
   /** Which connection serves a user; cached, and dropped on any change that could alter it. */
   resolver: ConnectionResolver;
   /** The keys that encrypt stored provider keys: the current one and any not yet rotated away. */
@@ -149,6 +157,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     repo: createSettingsRepo({ db, dialect }),
     audit: auditService,
     onChange: resolutionChanged,
+    cache: createCachedMap<{ value: unknown }>({ name: "settings", max: 1_000, ttlMs: 60_000, bus }),
   });
   const resolver: ConnectionResolver = createConnectionResolver({
     repo: connectionsRepo,
@@ -254,6 +263,22 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     }),
   };
 
+  const metrics = createMetrics();
+  const usage = createUsageRecorder({ db, logger });
+  const gateway = createGateway({
+    resolver,
+    connectionKey,
+    dispatchers,
+    settings,
+    chatAdapterFor: (type) => {
+      const adapter: Partial<ChatAdapter> = adapterFor(type);
+      return typeof adapter.doGenerate === "function" ? (adapter as ChatAdapter) : undefined;
+    },
+    usage,
+    limits: createGatewayLimits({ store: rateLimits, settings }),
+    metrics,
+  });
+
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -263,6 +288,8 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     migrator,
     services,
     authenticator,
+    gateway,
+    metrics,
     resolver,
     keyring,
     connectionsRepo,
@@ -270,7 +297,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     checkDatabase: () => pingDatabase(db, 2_000),
     close: () => {
       closing ??= (async () => {
-        await lastUsed.close();
+        await Promise.all([lastUsed.close(), usage.close()]);
         await Promise.all([bus.close(), rateLimits.close(), dispatchers.close()]);
         await handle.close();
       })();

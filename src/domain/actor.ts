@@ -15,6 +15,8 @@ export interface UserActor {
   sessionId?: string;
   /** The API key used, for api_key and service_key. */
   apiKeyId?: string;
+  /** The key's own gateway limits, where it overrides the settings (null: the setting applies). */
+  apiKeyLimits?: { requestsPerMinute: number | null; tokensPerMinute: number | null };
   /** For service_key: the admin who owns the key and is acting for `userId`. */
   onBehalfOf?: { ownerId: string };
   meta?: RequestMeta;

@@ -31,6 +31,8 @@ export interface AppErrorOptions {
   issues?: FieldIssue[];
   /** Seconds until a retry may succeed, for rate_limited and service_unavailable. */
   retryAfterSeconds?: number;
+  /** Response headers that explain the error (the x-ratelimit-* family). */
+  headers?: Record<string, string>;
   cause?: unknown;
 }
 
@@ -41,6 +43,7 @@ export interface AppErrorOptions {
 export class AppError extends Error {
   readonly issues: FieldIssue[];
   readonly retryAfterSeconds: number | undefined;
+  readonly headers: Record<string, string>;
 
   constructor(
     readonly code: ErrorCode,
@@ -51,6 +54,7 @@ export class AppError extends Error {
     this.name = "AppError";
     this.issues = options.issues ?? [];
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.headers = options.headers ?? {};
   }
 }
 

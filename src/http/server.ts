@@ -26,8 +26,13 @@ import { healthRoutes } from "./routes/health.routes.js";
 import { meRoutes } from "./routes/me.routes.js";
 import { orgsRoutes } from "./routes/orgs.routes.js";
 import { profileRoutes } from "./routes/profile.routes.js";
+import { metricsRoutes } from "./routes/metrics.routes.js";
+import { v1Routes } from "./routes/v1.routes.js";
 
-export type HttpServerDeps = Pick<Switchyard, "logger" | "checkDatabase" | "services"> & {
+export type HttpServerDeps = Pick<
+  Switchyard,
+  "logger" | "checkDatabase" | "services" | "gateway" | "metrics"
+> & {
   authenticator: Pick<Authenticator, "authenticate">;
 };
 
@@ -69,6 +74,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   const { services } = deps;
   const authenticate = createRequestAuthenticator(deps.authenticator);
   await app.register(healthRoutes, { checkDatabase: deps.checkDatabase });
+  // Registered at the top level (not encapsulated) so its onResponse hook sees every route.
+  await metricsRoutes(app, { metrics: deps.metrics });
   await app.register(authRoutes, { auth: services.auth, authenticate });
   await app.register(meRoutes, { users: services.users, apiKeys: services.apiKeys, authenticate });
   await app.register(orgsRoutes, { orgs: services.orgs, authenticate });
@@ -81,5 +88,6 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   await app.register(adminUsersRoutes, { users: services.users, authenticate });
   await app.register(adminSettingsRoutes, { settings: services.settings, authenticate });
   await app.register(adminAuditRoutes, { audit: services.audit, authenticate });
+  await app.register(v1Routes, { gateway: deps.gateway, authenticate });
   return app;
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { request, type Dispatcher } from "undici";
 import { ProviderError, sanitizeUpstreamText, type ProviderErrorKind } from "./errors.js";
 
@@ -13,13 +14,15 @@ export interface UpstreamErrorReading {
   message?: string;
   kind?: ProviderErrorKind;
   retryAfterSeconds?: number;
+  /** Overrides the kind's default (OpenAI's 429 `insufficient_quota` is not worth a retry). */
+  isRetryable?: boolean;
 }
 
 export type ReadUpstreamError = (status: number, body: unknown) => UpstreamErrorReading;
 
 export interface UpstreamCallOptions {
   headers: Record<string, string>;
-  /** The budget for this request: connect, headers and body. */
+  /** The budget for this request: connect, headers and body (postStream: connect and headers only). */
   timeoutMs: number;
   /** The whole call's budget when this request is one of several (a paged listing), for messages. */
   budgetMs?: number;
@@ -39,68 +42,284 @@ const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 16 * 1024;
 
 /** GET a URL and return its JSON body, unvalidated (see expect-shape.ts). */
-export async function getJson(url: string | URL, options: UpstreamCallOptions): Promise<unknown> {
+export function getJson(url: string | URL, options: UpstreamCallOptions): Promise<unknown> {
+  return requestJson("GET", url, undefined, options);
+}
+
+/**
+ * POST `body` as JSON and return the JSON answer, unvalidated (see expect-shape.ts). The same budget,
+ * cancellation and error mapping as getJson: a non-2xx answer is a ProviderError read by
+ * `options.readError` (kind from the status, status and Retry-After kept), a caller's abort rejects
+ * with the signal's reason.
+ */
+export async function postJson(
+  url: string | URL,
+  body: unknown,
+  options: UpstreamCallOptions,
+): Promise<unknown> {
+  return requestJson("POST", url, JSON.stringify(body), options);
+}
+
+/** postStream's options: UpstreamCallOptions, where `timeoutMs` is the time to the first byte. */
+export type UpstreamStreamOptions = UpstreamCallOptions & {
+  /** The Accept header; default `text/event-stream`. */
+  accept?: string;
+  /**
+   * The longest wait for the next chunk once the body flows (time the reader spends applying
+   * backpressure does not count); default 60 s. A ProviderError `timeout`. Kept by undici's coarse
+   * timers, so it may fire up to about a second late.
+   */
+  idleTimeoutMs?: number;
+};
+
+/** An upstream answer that succeeded and whose body is still flowing. */
+export interface UpstreamStream {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /**
+   * The raw bytes as they arrive (no decoding, no buffering). Iterate it to the end, or break out of
+   * the loop, or call cancel(): each of these releases the socket. It throws ProviderError `timeout`
+   * when the upstream falls silent for idleTimeoutMs, ProviderError `unreachable` when the
+   * connection breaks, and the caller's abort reason when options.signal aborts.
+   */
+  body: AsyncIterable<Uint8Array>;
+  /** Destroys the body and the connection (the upstream sees it close); safe to call twice. */
+  cancel(): void;
+}
+
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * POST `body` as JSON and resolve once the upstream answers 2xx, with its body still unread: for
+ * SSE and NDJSON (see sse.ts). Everything before the answer is mapped exactly as in postJson, so a
+ * 401, 429 or 5xx is a ProviderError the caller can still retry or answer as JSON. `timeoutMs`
+ * covers connect and headers only, so a long generation is never cut; between chunks,
+ * `idleTimeoutMs` applies instead. The caller must consume the body or cancel it.
+ */
+export async function postStream(
+  url: string | URL,
+  body: unknown,
+  options: UpstreamStreamOptions,
+): Promise<UpstreamStream> {
+  const payload = JSON.stringify(body); // a body that cannot be sent is the caller's error, thrown as it is
   const where = describeUrl(url, options.secrets);
-  const timeoutSignal = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeoutSignal]) : timeoutSignal;
-  const failure = (error: unknown) =>
-    callFailure(error, {
-      where,
-      timeoutMs: options.budgetMs ?? options.timeoutMs,
-      timeoutSignal,
-      caller: options.signal,
-    });
+  const call = startCall(options, where);
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
 
   let response: Dispatcher.ResponseData;
   try {
     response = await request(url, {
-      method: "GET",
-      headers: { accept: "application/json", ...options.headers },
+      method: "POST",
+      headers: {
+        accept: options.accept ?? "text/event-stream",
+        "content-type": "application/json",
+        ...options.headers,
+      },
+      body: payload,
       dispatcher: options.dispatcher,
-      signal,
+      signal: call.signal,
+      // undici's own timer between body chunks, already refreshed per chunk and paused while the
+      // reader applies backpressure: the idle timeout at no cost per chunk.
+      bodyTimeout: idleMs,
     });
   } catch (error) {
-    throw failure(error);
+    call.release();
+    throw call.failure(error);
   }
 
-  const { statusCode, headers, body } = response;
-  try {
-    if (statusCode < 200 || statusCode > 299) {
-      let text = "";
+  const { statusCode, headers } = response;
+  const upstream = response.body;
+  if (statusCode < 200 || statusCode > 299) {
+    try {
+      throw await readHttpFailure(statusCode, headers, upstream, where, options);
+    } finally {
+      call.release();
+      if (!upstream.destroyed) upstream.destroy();
+    }
+  }
+  // The answer came: from here the body is bounded by the idle timeout, not the call's budget.
+  call.stopTimer();
+
+  let cancelled = false;
+  const cancel = () => {
+    cancelled = true;
+    call.release();
+    if (!upstream.destroyed) {
+      // Destroying a body nobody reads yet makes undici emit 'error' with no listener, which would
+      // crash the process; ours is the cancel, so that error means nothing.
+      upstream.on("error", () => {});
+      upstream.destroy();
+    }
+  };
+
+  async function* flow(): AsyncGenerator<Uint8Array> {
+    try {
       try {
-        text = (await readCapped(body, MAX_ERROR_BODY_BYTES)).text;
-      } catch {
-        // The status says enough; a body that cannot be read adds nothing.
+        for await (const chunk of upstream) {
+          if (cancelled) return;
+          yield chunk as Buffer;
+        }
+      } catch (error) {
+        if (cancelled) return; // our own cancel(), not a failure
+        throw streamFailure(error, call, where, idleMs);
       }
-      throw httpFailure(statusCode, headers, text, where, options);
+    } finally {
+      cancel();
+    }
+  }
+
+  return { status: statusCode, headers, body: flow(), cancel };
+}
+
+async function requestJson(
+  method: "GET" | "POST",
+  url: string | URL,
+  payload: string | undefined,
+  options: UpstreamCallOptions,
+): Promise<unknown> {
+  const where = describeUrl(url, options.secrets);
+  const call = startCall(options, where);
+  try {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method,
+        headers:
+          payload === undefined
+            ? { accept: "application/json", ...options.headers }
+            : { accept: "application/json", "content-type": "application/json", ...options.headers },
+        body: payload,
+        dispatcher: options.dispatcher,
+        signal: call.signal,
+      });
+    } catch (error) {
+      throw call.failure(error);
     }
 
-    const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    let read: { text: string; truncated: boolean };
+    const { statusCode, headers, body } = response;
     try {
-      read = await readCapped(body, maxBytes);
-    } catch (error) {
-      throw failure(error);
-    }
-    if (read.truncated) {
-      throw new ProviderError("bad_response", `${where} answered with more than ${maxBytes} bytes`, {
-        status: statusCode,
-      });
-    }
-    try {
-      return JSON.parse(read.text) as unknown;
-    } catch {
-      const excerpt = sanitizeUpstreamText(read.text, options.secrets);
-      throw new ProviderError(
-        "bad_response",
-        `${where} answered HTTP ${statusCode} with a body that is not JSON${excerpt ? `: ${excerpt}` : " (empty)"}`,
-        { status: statusCode },
-      );
+      if (statusCode < 200 || statusCode > 299) {
+        throw await readHttpFailure(statusCode, headers, body, where, options);
+      }
+
+      const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+      let read: { text: string; truncated: boolean };
+      try {
+        read = await readCapped(body, maxBytes);
+      } catch (error) {
+        throw call.failure(error);
+      }
+      if (read.truncated) {
+        throw new ProviderError("bad_response", `${where} answered with more than ${maxBytes} bytes`, {
+          status: statusCode,
+        });
+      }
+      try {
+        return JSON.parse(read.text) as unknown;
+      } catch {
+        const excerpt = sanitizeUpstreamText(read.text, options.secrets);
+        throw new ProviderError(
+          "bad_response",
+          `${where} answered HTTP ${statusCode} with a body that is not JSON${excerpt ? `: ${excerpt}` : " (empty)"}`,
+          { status: statusCode },
+        );
+      }
+    } finally {
+      // Fully read bodies are already closed; anything else must not hold the socket.
+      if (!body.destroyed) body.destroy();
     }
   } finally {
-    // Fully read bodies are already closed; anything else must not hold the socket.
-    if (!body.destroyed) body.destroy();
+    call.release();
   }
+}
+
+/**
+ * The cancellation undici watches for one call. undici takes an EventEmitter with `aborted` and
+ * `reason` as well as an AbortSignal (its types say so); an AbortController with a listener costs
+ * about 10 µs per call, this about 0.3 µs, and every proxied request pays it.
+ */
+class CallAbort extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit("abort");
+  }
+}
+
+/**
+ * One call's cancellation: the caller's signal joined by a listener (AbortSignal.any costs more, and
+ * keeps its sources' listeners) and the budget as a timer that can be stopped once the answer has
+ * come, which AbortSignal.timeout cannot.
+ */
+interface CallControl {
+  signal: CallAbort;
+  /** Stops the budget's timer (a stream's body is not bound by it). */
+  stopTimer(): void;
+  /** Stops the timer and lets go of the caller's signal; the call is over. */
+  release(): void;
+  /** What a failure of this call throws: see callFailure. */
+  failure(error: unknown): unknown;
+}
+
+function startCall(options: UpstreamCallOptions, where: string): CallControl {
+  const signal = new CallAbort();
+  const caller = options.signal;
+  const budgetMs = options.budgetMs ?? options.timeoutMs;
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
+    timedOut = true;
+    signal.abort(new ProviderError("timeout", `${where} did not answer within ${budgetMs} ms`));
+  }, options.timeoutMs);
+  const onAbort = () => signal.abort(caller?.reason);
+  if (caller?.aborted) signal.abort(caller.reason);
+  else caller?.addEventListener("abort", onAbort, { once: true });
+
+  const stopTimer = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+  return {
+    signal,
+    stopTimer,
+    release() {
+      stopTimer();
+      caller?.removeEventListener("abort", onAbort);
+    },
+    failure: (error) => callFailure(error, { where, timeoutMs: budgetMs, timedOut: () => timedOut, caller }),
+  };
+}
+
+/** A failure once the body flows: a broken connection is said to break mid-answer, not to be unreachable. */
+function streamFailure(error: unknown, call: CallControl, where: string, idleMs: number): unknown {
+  if (errorCode(error) === "UND_ERR_BODY_TIMEOUT") {
+    return new ProviderError("timeout", `${where} sent nothing for ${idleMs} ms`, { cause: error });
+  }
+  const mapped = call.failure(error);
+  if (mapped instanceof ProviderError && mapped !== error && mapped.kind === "unreachable") {
+    return new ProviderError("unreachable", `the connection to ${where} broke mid-answer`, { cause: error });
+  }
+  return mapped;
+}
+
+/** A non-2xx answer as a ProviderError; reads at most MAX_ERROR_BODY_BYTES of its body. */
+async function readHttpFailure(
+  status: number,
+  headers: Dispatcher.ResponseData["headers"],
+  body: Dispatcher.ResponseData["body"],
+  where: string,
+  options: UpstreamCallOptions,
+): Promise<ProviderError> {
+  let text = "";
+  try {
+    text = (await readCapped(body, MAX_ERROR_BODY_BYTES)).text;
+  } catch {
+    // The status says enough; a body that cannot be read adds nothing.
+  }
+  return httpFailure(status, headers, text, where, options);
 }
 
 /**
@@ -120,14 +339,35 @@ export function joinUrl(
   return url;
 }
 
+/** Recent describeUrl answers: every call describes its URL up front, and sanitizing is regex work. */
+const described = new Map<string, string>();
+const MAX_DESCRIBED = 512;
+
 /** host[:port]/path, for messages: no userinfo, no query (Google's `key=` must never show). */
 export function describeUrl(url: string | URL, secrets: readonly string[] = []): string {
+  let parsed: URL;
   try {
-    const parsed = typeof url === "string" ? new URL(url) : url;
-    return sanitizeUpstreamText(`${parsed.host}${parsed.pathname}`, secrets);
+    parsed = typeof url === "string" ? new URL(url) : url;
   } catch {
     return "the upstream";
   }
+  const text = `${parsed.host}${parsed.pathname}`;
+  // A URL that contains a secret is sanitized afresh and not kept; without one, the secrets change
+  // nothing, so the answer is cached by the text alone (and no secret is held here).
+  if (
+    secrets.some(
+      (secret) => secret.length > 0 && (text.includes(secret) || text.includes(encodeURIComponent(secret))),
+    )
+  ) {
+    return sanitizeUpstreamText(text, secrets);
+  }
+  let description = described.get(text);
+  if (description === undefined) {
+    description = sanitizeUpstreamText(text, []);
+    if (described.size >= MAX_DESCRIBED) described.clear();
+    described.set(text, description);
+  }
+  return description;
 }
 
 /**
@@ -175,6 +415,7 @@ function httpFailure(
   return new ProviderError(kind, `${where} answered HTTP ${status}${excerpt ? `: ${excerpt}` : ""}`, {
     status,
     retryAfterSeconds: reading.retryAfterSeconds ?? retryAfterSeconds(headers),
+    isRetryable: reading.isRetryable,
   });
 }
 
@@ -208,11 +449,11 @@ const PERMANENT_CONNECT_CODES = new Set([
 
 function callFailure(
   error: unknown,
-  context: { where: string; timeoutMs: number; timeoutSignal: AbortSignal; caller: AbortSignal | undefined },
+  context: { where: string; timeoutMs: number; timedOut: () => boolean; caller: AbortSignal | undefined },
 ): unknown {
-  if (error instanceof ProviderError) return error; // the SSRF guard's refusal, as it is
+  if (error instanceof ProviderError) return error; // the SSRF guard's refusal or our timeout, as it is
   if (context.caller?.aborted) return context.caller.reason;
-  if (context.timeoutSignal.aborted) {
+  if (context.timedOut()) {
     return new ProviderError("timeout", `${context.where} did not answer within ${context.timeoutMs} ms`, {
       cause: error,
     });

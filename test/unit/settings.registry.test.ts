@@ -31,6 +31,10 @@ describe("settings registry", () => {
       "health.periodic_checks",
       "health.check_interval_seconds",
       "health.failure_threshold",
+      "ratelimit.user_requests_per_minute",
+      "ratelimit.user_tokens_per_minute",
+      "ratelimit.key_requests_per_minute",
+      "ratelimit.key_tokens_per_minute",
     ]);
   });
 

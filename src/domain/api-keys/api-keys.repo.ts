@@ -26,6 +26,8 @@ export interface NewApiKey {
   prefix: string;
   scopes: readonly string[];
   expiresAt: Date | null;
+  rateLimitRpm: number | null;
+  rateLimitTpm: number | null;
 }
 
 const COLUMNS = [
@@ -75,14 +77,14 @@ export function createApiKeysRepo(db: Kysely<Database>) {
           prefix: key.prefix,
           scopes: JSON.stringify(key.scopes),
           expires_at: key.expiresAt,
+          rate_limit_rpm: key.rateLimitRpm,
+          rate_limit_tpm: key.rateLimitTpm,
           created_at: createdAt,
         })
         .execute();
       return {
         ...key,
         scopes: [...key.scopes],
-        rateLimitRpm: null,
-        rateLimitTpm: null,
         lastUsedAt: null,
         revokedAt: null,
         createdAt,

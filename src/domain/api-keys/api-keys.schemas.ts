@@ -9,6 +9,8 @@ export const ApiKeyView = Type.Object(
       examples: ["sy-Xk2p9QaZ"],
     }),
     scopes: Type.Array(Type.String()),
+    rate_limit_rpm: Type.Union([Type.Integer(), Type.Null()], { description: "null: the settings apply" }),
+    rate_limit_tpm: Type.Union([Type.Integer(), Type.Null()], { description: "null: the settings apply" }),
     expires_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
     last_used_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
     created_at: Type.String({ format: "date-time" }),
@@ -30,6 +32,20 @@ export const CreateApiKeyBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200, examples: ["ci pipeline"] }),
     expires_at: Type.Optional(
       Type.String({ format: "date-time", description: "When the key stops working" }),
+    ),
+    rate_limit_rpm: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        description: "This key's own gateway requests per minute",
+      }),
+    ),
+    rate_limit_tpm: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000_000,
+        description: "This key's own gateway tokens per minute",
+      }),
     ),
     scopes: Type.Optional(
       Type.Array(Type.Literal("act_as_user"), {

@@ -21,6 +21,8 @@ function toView(key: ApiKeyRecord): ApiKeyView {
     name: key.name,
     prefix: key.prefix,
     scopes: key.scopes,
+    rate_limit_rpm: key.rateLimitRpm,
+    rate_limit_tpm: key.rateLimitTpm,
     expires_at: key.expiresAt?.toISOString() ?? null,
     last_used_at: key.lastUsedAt?.toISOString() ?? null,
     created_at: key.createdAt.toISOString(),
@@ -65,6 +67,8 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
         prefix,
         scopes,
         expiresAt,
+        rateLimitRpm: body.rate_limit_rpm ?? null,
+        rateLimitTpm: body.rate_limit_tpm ?? null,
       });
       await deps.audit.record(actor, {
         action: "api_key.create",

@@ -52,6 +52,7 @@ export function createAuthenticator(deps: {
     if (!key || key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now())) throw unauthorized();
     const owner = await activeIdentity(key.userId);
     deps.lastUsed.touch(key.id);
+    const limits = { requestsPerMinute: key.rateLimitRpm, tokensPerMinute: key.rateLimitTpm };
 
     if (credentials.actAs === undefined) {
       return {
@@ -60,6 +61,7 @@ export function createAuthenticator(deps: {
         roles: owner.roles,
         via: "api_key",
         apiKeyId: key.id,
+        apiKeyLimits: limits,
         meta: credentials.meta,
       };
     }
@@ -78,6 +80,7 @@ export function createAuthenticator(deps: {
       roles: target.roles,
       via: "service_key",
       apiKeyId: key.id,
+      apiKeyLimits: limits,
       onBehalfOf: { ownerId: owner.id },
       meta: credentials.meta,
     };

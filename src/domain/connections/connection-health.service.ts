@@ -1,14 +1,13 @@
 import type { ProviderDispatchers } from "../../providers/dispatchers.js";
 import { isProviderError, type ProviderError } from "../../providers/errors.js";
-import type { ProviderAdapter, ProviderTarget, ProviderType } from "../../providers/spec.js";
-import { SecretDecryptionError } from "../../secrets/envelope.js";
+import type { ProviderAdapter, ProviderType } from "../../providers/spec.js";
 import type { Actor } from "../actor.js";
 import { AppError } from "../errors.js";
 import type { SettingsService } from "../settings/settings.service.js";
 import type { ConnectionTestResult, ModelList } from "./connection-health.schemas.js";
+import { ConnectionNotCallable, connectionTarget } from "./connection-target.js";
 import type { ConnectionRecord, ConnectionsRepo } from "./connections.repo.js";
 import type { ConnectionsService } from "./connections.service.js";
-import { effectiveBaseUrl } from "./provider-types.js";
 
 export interface ConnectionHealthDeps {
   connections: Pick<ConnectionsService, "findUsable">;
@@ -21,9 +20,6 @@ export interface ConnectionHealthDeps {
   now?: () => Date;
 }
 
-/** Why a check could not even start, in words safe to show and store. */
-class NotCallable extends Error {}
-
 /**
  * "Test connection" and the model list: the upstream's cheapest real endpoint (its model list), within
  * the connection's own timeout, through the SSRF-guarded dispatcher. The key is resolved only for a
@@ -33,36 +29,7 @@ class NotCallable extends Error {}
 export function createConnectionHealth(deps: ConnectionHealthDeps) {
   const now = deps.now ?? (() => new Date());
 
-  async function targetFor(c: ConnectionRecord): Promise<ProviderTarget> {
-    const baseUrl = effectiveBaseUrl(c.providerType, c.baseUrl);
-    if (!baseUrl) throw new NotCallable(`the connection has no base_url, which ${c.providerType} requires`);
-    let apiKey: string | undefined;
-    try {
-      apiKey = await deps.connectionKey(c);
-    } catch (error) {
-      if (error instanceof SecretDecryptionError) {
-        throw new NotCallable(
-          "the stored key cannot be decrypted (was the master key replaced without rotating?)",
-        );
-      }
-      throw error;
-    }
-    // System connections are an admin's own choice of target; user and org ones follow the setting.
-    const allowPrivate =
-      c.scope === "system" || (await deps.settings.get("connections.allow_private_base_urls"));
-    return {
-      providerType: c.providerType,
-      baseUrl,
-      apiKey,
-      timeoutMs: c.timeoutSeconds * 1000,
-      headers: c.config?.headers,
-      organization: c.config?.organization,
-      azure: c.config?.api_version
-        ? { apiVersion: c.config.api_version, deployment: c.config.deployment }
-        : undefined,
-      dispatcher: deps.dispatchers.forPolicy({ allowPrivate }),
-    };
-  }
+  const targetFor = (c: ConnectionRecord) => connectionTarget(deps, c);
 
   /**
    * Runs the check on a connection the caller was already allowed to use, and records the result:
@@ -85,7 +52,7 @@ export function createConnectionHealth(deps: ConnectionHealthDeps) {
         tested_at: testedAt.toISOString(),
       };
     } catch (error) {
-      if (!(error instanceof NotCallable) && !isProviderError(error)) throw error;
+      if (!(error instanceof ConnectionNotCallable) && !isProviderError(error)) throw error;
       result = {
         health_status: "failed",
         latency_ms: Math.round(performance.now() - started),
@@ -115,7 +82,7 @@ export function createConnectionHealth(deps: ConnectionHealthDeps) {
       try {
         return { items: await deps.adapterFor(c.providerType).listModels(await targetFor(c)) };
       } catch (error) {
-        if (error instanceof NotCallable) throw new AppError("bad_request", error.message);
+        if (error instanceof ConnectionNotCallable) throw new AppError("bad_request", error.message);
         if (isProviderError(error)) throw upstreamError(error);
         throw error;
       }

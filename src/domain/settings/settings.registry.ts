@@ -68,6 +68,26 @@ export const SETTINGS = {
     description:
       "Periodic checks mark a connection failed only after this many failures in a row; one success marks it ok.",
   }),
+  "ratelimit.user_requests_per_minute": defineSetting({
+    schema: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    default: 0,
+    description: "Gateway requests per minute per user, across all their keys and tokens (0: no limit).",
+  }),
+  "ratelimit.user_tokens_per_minute": defineSetting({
+    schema: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+    default: 0,
+    description: "Gateway tokens (prompt + completion) per minute per user (0: no limit).",
+  }),
+  "ratelimit.key_requests_per_minute": defineSetting({
+    schema: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    default: 0,
+    description: "Gateway requests per minute per API key, unless the key sets its own (0: no limit).",
+  }),
+  "ratelimit.key_tokens_per_minute": defineSetting({
+    schema: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+    default: 0,
+    description: "Gateway tokens per minute per API key, unless the key sets its own (0: no limit).",
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

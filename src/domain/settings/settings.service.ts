@@ -1,4 +1,5 @@
 import { type Actor, actorUserId, isAdmin } from "../actor.js";
+import type { CachedMap } from "../../cache/interface.js";
 import type { AuditRecorder } from "../audit/audit.types.js";
 import { AppError } from "../errors.js";
 import {
@@ -19,6 +20,11 @@ export interface SettingsServiceDeps {
   audit: Pick<AuditRecorder, "record">;
   /** Told after a value changes, so caches that depend on settings can drop what they hold. */
   onChange?(): Promise<void>;
+  /**
+   * Values in effect, cached per instance and invalidated across instances on every change, so the
+   * gateway reads settings from memory. Without one, every read goes to the database.
+   */
+  cache?: CachedMap<{ value: unknown }>;
 }
 
 /** A registered key takes its own type; any other string (say, from a URL) is checked at run time. */
@@ -26,17 +32,21 @@ export type SettingInput<K extends string> = K extends SettingKey ? SettingValue
 
 export type SettingsService = ReturnType<typeof createSettingsService>;
 
-export function createSettingsService({ repo, audit, onChange }: SettingsServiceDeps) {
-  /**
-   * The value in effect. Reads go to the database every time: a process-local cache would serve a
-   * stale value on every other instance after an admin changes it, so caching waits for the shared
-   * cache with pub/sub invalidation that comes with the Redis work.
-   */
+export function createSettingsService({ repo, audit, onChange, cache }: SettingsServiceDeps) {
+  /** The value in effect: the stored one if it still validates, else the default. */
   async function get<K extends SettingKey>(key: K): Promise<SettingValue<K>> {
-    const stored = await repo.findByKey(key);
-    if (stored !== undefined && isValidSettingValue(key, stored.value)) return stored.value;
-    // A value written under an older schema falls back rather than failing every caller that reads it.
-    return defaultSettingValue(key);
+    const load = async () => {
+      const stored = await repo.findByKey(key);
+      // A value written under an older schema falls back rather than failing every caller that reads it.
+      return {
+        value:
+          stored !== undefined && isValidSettingValue(key, stored.value)
+            ? stored.value
+            : defaultSettingValue(key),
+      };
+    };
+    const entry = cache ? await cache.getOrLoad(key, load) : await load();
+    return entry!.value as SettingValue<K>;
   }
 
   async function list(actor: Actor): Promise<SettingList> {
@@ -61,6 +71,7 @@ export function createSettingsService({ repo, audit, onChange }: SettingsService
       description: SETTINGS[known].description,
       updatedBy: actorUserId(actor),
     });
+    await cache?.invalidate(known);
     await onChange?.();
     await audit.record(actor, {
       action: "setting.update",
@@ -76,6 +87,7 @@ export function createSettingsService({ repo, audit, onChange }: SettingsService
     requireAdmin(actor);
     const known = requireKnownKey(key);
     await repo.delete(known);
+    await cache?.invalidate(known);
     await onChange?.();
     await audit.record(actor, { action: "setting.reset", resourceType: "setting", resourceId: known });
     return toView(known, undefined);

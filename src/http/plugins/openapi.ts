@@ -41,6 +41,7 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
         { name: "orgs", description: "Organizations and their members" },
         { name: "connections", description: "Provider connections: system, organization and personal" },
         { name: "admin", description: "User management, settings and the audit log (admins only)" },
+        { name: "gateway", description: "OpenAI-compatible /v1: chat completions, embeddings, models" },
         { name: "probes", description: "Liveness, readiness and metadata" },
       ],
     },

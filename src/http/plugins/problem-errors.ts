@@ -30,11 +30,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
-  const { status, title, openaiType } = presentError(error.code);
-  if (error.retryAfterSeconds !== undefined)
+  const presentation = presentError(error.code);
+  const { title, openaiType } = presentation;
+  const v1 = request.url.startsWith("/v1/") || request.url === "/v1";
+  // OpenAI answers an invalid request 400, and its clients expect that; /api keeps 422.
+  const status = v1 && error.code === "validation_failed" ? 400 : presentation.status;
+  if (error.retryAfterSeconds !== undefined) {
     reply.header("retry-after", String(Math.ceil(error.retryAfterSeconds)));
+  }
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   reply.code(status);
-  if (request.url.startsWith("/v1/") || request.url === "/v1") {
+  if (v1) {
     return reply.type("application/json; charset=utf-8").send({
       error: {
         message: error.message,

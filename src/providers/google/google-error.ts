@@ -1,3 +1,4 @@
+import { ProviderError, sanitizeUpstreamText } from "../errors.js";
 import { isRecord, readGenericUpstreamError, type UpstreamErrorReading } from "../http.js";
 
 /**
@@ -20,4 +21,28 @@ export function readGoogleError(status: number, body: unknown): UpstreamErrorRea
     if (delay?.[1] !== undefined) reading.retryAfterSeconds = Math.ceil(Number(delay[1]));
   }
   return reading;
+}
+
+/**
+ * An error Gemini sends inside a stream that already answered 200 (`data: {"error": {...}}`), as
+ * the ProviderError the part iterator throws: its code stands for the status it would have had.
+ */
+export function googleStreamError(data: unknown, where: string, secrets: readonly string[]): ProviderError {
+  const error = isRecord(data) && isRecord(data.error) ? data.error : {};
+  const status =
+    typeof error.code === "number" && error.code >= 400 && error.code <= 599 ? error.code : undefined;
+  const reading = readGoogleError(status ?? 500, data);
+  const kind =
+    reading.kind ??
+    (status === 429 ? "rate_limited" : status === 401 || status === 403 ? "auth" : "upstream_error");
+  const said = sanitizeUpstreamText(
+    [typeof error.status === "string" ? error.status : undefined, reading.message]
+      .filter(Boolean)
+      .join(": ") || "unknown error",
+    secrets,
+  );
+  return new ProviderError(kind, `${where} sent an error mid-stream: ${said}`, {
+    status,
+    retryAfterSeconds: reading.retryAfterSeconds,
+  });
 }

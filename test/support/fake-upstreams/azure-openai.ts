@@ -4,15 +4,19 @@ import {
   sendJson,
   startFakeServer,
   type FakeContext,
+  type FakeRoute,
   type FakeUpstream,
   type FakeUpstreamOptions,
   type FakeWireFormat,
 } from "./fake-server.js";
+import { handleChatCompletions, handleEmbeddings, type OpenAIChatDialect } from "./openai-chat.js";
 
 /**
  * An Azure OpenAI resource (`https://<resource>.openai.azure.com`) as it answers: routes under
  * /openai with a required `api-version` query, the key in `api-key`, errors in
  * `{error: {code, message}}` with the status as a string code. The base URL is `url` itself.
+ * Deployments (`/openai/deployments/{name}/chat/completions` and `/embeddings`) answer as
+ * openai-chat.ts describes, naming the deployment as the model when the body names none.
  */
 
 function azureHeaders(): Record<string, string> {
@@ -24,6 +28,34 @@ function azureError(ctx: FakeContext, status: number, code: string, message: str
 }
 
 const CREATED = 1_715_558_400;
+
+const DEPLOYMENT_PATH = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/;
+
+const chatDialect: OpenAIChatDialect = {
+  headers: azureHeaders,
+  invalid(ctx, message) {
+    azureError(ctx, 400, "BadRequest", message);
+  },
+  defaultModel: (ctx) => decodeURIComponent(DEPLOYMENT_PATH.exec(ctx.url.pathname)?.[1] ?? "gpt-4o"),
+};
+
+/** A deployment call: Azure answers 404 without an api-version, before anything else. */
+function deploymentRoute(operation: "chat/completions" | "embeddings"): FakeRoute {
+  return {
+    method: "POST",
+    path: new RegExp(`^/openai/deployments/[^/]+/${operation}$`),
+    handle(ctx: FakeContext) {
+      if (!ctx.url.searchParams.get("api-version")) return azureError(ctx, 404, "404", "Resource not found");
+      return operation === "embeddings"
+        ? handleEmbeddings(ctx, chatDialect)
+        : handleChatCompletions(ctx, chatDialect);
+    },
+    wrongShape:
+      operation === "embeddings"
+        ? { data: [{ embedding: { values: [] } }] }
+        : { id: "x", choices: [{ text: "hi" }] },
+  };
+}
 
 export const azureOpenAIWireFormat: FakeWireFormat = {
   routes: [
@@ -53,6 +85,8 @@ export const azureOpenAIWireFormat: FakeWireFormat = {
       },
       wrongShape: { value: [] },
     },
+    deploymentRoute("chat/completions"),
+    deploymentRoute("embeddings"),
   ],
   authenticate(ctx, apiKey) {
     const value = header(ctx, "api-key");

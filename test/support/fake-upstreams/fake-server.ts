@@ -47,6 +47,8 @@ export interface RecordedRequest {
   body: string;
   /** The client's port: two requests on one keep-alive connection share it. */
   remotePort: number | undefined;
+  /** Set when the connection closed before the answer was fully written (the client went away). */
+  closedEarly?: boolean;
 }
 
 export interface FakeUpstream {
@@ -64,6 +66,8 @@ export interface FakeContext {
   body: string;
   options: Readonly<FakeUpstreamOptions>;
   models: readonly string[];
+  /** Waits `ms` (cut short by close()); streaming routes pace their chunks with it. */
+  sleep(ms: number): Promise<void>;
 }
 
 export interface FakeRoute {
@@ -152,14 +156,18 @@ export async function startFakeServer(
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString("utf8");
     const path = req.url ?? "/";
-    requests.push({
+    const record: RecordedRequest = {
       method: req.method ?? "GET",
       path,
       headers: req.headers,
       body,
       remotePort: req.socket.remotePort,
+    };
+    requests.push(record);
+    res.once("close", () => {
+      if (!res.writableFinished) record.closedEarly = true;
     });
-    const ctx: FakeContext = { req, res, url: new URL(path, "http://fake"), body, options, models };
+    const ctx: FakeContext = { req, res, url: new URL(path, "http://fake"), body, options, models, sleep };
 
     const route = format.routes.find(
       (r) =>

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { asRecord, parseJsonBody, planEcho, SLOW_CHUNK_MS, words, type EchoPlan } from "./echo-chat.js";
 import {
   header,
   sendJson,
@@ -13,8 +15,11 @@ import {
  * generativelanguage.googleapis.com (Gemini API) as the real API answers: the key in
  * `x-goog-api-key` or `?key=`, errors in `{error: {code, message, status, details}}` (a wrong key is
  * 400 INVALID_ARGUMENT with reason API_KEY_INVALID, a missing one 403 PERMISSION_DENIED), model
- * names as `models/<id>`, listing paged by pageSize (default 50, at most 1000) and pageToken, and an
- * HTML 404 from the front end for unknown paths. The base URL is `url` itself.
+ * names as `models/<id>`, listing paged by pageSize (default 50, at most 1000) and pageToken, an
+ * HTML 404 from the front end for unknown paths, and `models/<id>:generateContent` /
+ * `:streamGenerateContent` (answers as echo-chat.ts says; `alt=sse` streams `data:` events ending
+ * in CRLF CRLF, as Google's front end frames them, without it the chunks come as one JSON array).
+ * The base URL is `url` itself.
  */
 
 const JSON_UTF8 = { "content-type": "application/json; charset=UTF-8" };
@@ -60,6 +65,164 @@ function describeModel(id: string) {
   };
 }
 
+function partsOf(content: unknown): Record<string, unknown>[] {
+  const parts = asRecord(content)?.parts;
+  return Array.isArray(parts) ? parts.map((p) => asRecord(p) ?? {}) : [];
+}
+
+function partText(part: Record<string, unknown>): string {
+  if (typeof part.text === "string") return part.text;
+  const response = asRecord(asRecord(part.functionResponse)?.response);
+  return response === undefined
+    ? ""
+    : typeof response.output === "string"
+      ? response.output
+      : JSON.stringify(response);
+}
+
+/** The checks the real API makes that a translation can get wrong; undefined when the body passes. */
+function invalidContents(body: Record<string, unknown>): string | undefined {
+  if (!Array.isArray(body.contents) || body.contents.length === 0) {
+    return "* GenerateContentRequest.contents: contents is not specified";
+  }
+  let previous: { role: unknown; parts: Record<string, unknown>[] } | undefined;
+  for (const [i, value] of body.contents.entries()) {
+    const content = asRecord(value) ?? {};
+    if (content.role !== "user" && content.role !== "model") {
+      return `Please use a valid role: user, model.`;
+    }
+    const parts = partsOf(content);
+    if (parts.length === 0)
+      return `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.`;
+    const responses = parts.filter((p) => p.functionResponse !== undefined);
+    if (responses.length > 0) {
+      const calls =
+        previous?.role === "model" ? previous.parts.filter((p) => p.functionCall !== undefined) : [];
+      if (calls.length !== responses.length) {
+        return "Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn.";
+      }
+      const names = new Set(calls.map((p) => asRecord(p.functionCall)?.name));
+      if (responses.some((p) => !names.has(asRecord(p.functionResponse)?.name))) {
+        return "Please ensure that function response turn comes immediately after a function call turn, with the same names.";
+      }
+    }
+    previous = { role: content.role, parts };
+  }
+  return undefined;
+}
+
+function functionNames(body: Record<string, unknown>): string[] {
+  const tools = Array.isArray(body.tools) ? body.tools : [];
+  return tools.flatMap((tool) => {
+    const declarations = asRecord(tool)?.functionDeclarations;
+    return Array.isArray(declarations)
+      ? declarations.map((d) => asRecord(d)?.name).filter((n): n is string => typeof n === "string")
+      : [];
+  });
+}
+
+function finishReasonOf(plan: EchoPlan): string {
+  return plan.ended.reason === "max_tokens" ? "MAX_TOKENS" : "STOP";
+}
+
+async function handleGenerate(ctx: FakeContext, model: string, stream: boolean): Promise<void> {
+  if (!ctx.models.includes(model)) {
+    return googleError(
+      ctx,
+      404,
+      "NOT_FOUND",
+      `models/${model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`,
+    );
+  }
+  const body = parseJsonBody(ctx.body);
+  if (body === undefined) return googleError(ctx, 400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
+  const invalid = invalidContents(body);
+  if (invalid !== undefined) return googleError(ctx, 400, "INVALID_ARGUMENT", invalid);
+
+  const contents = body.contents as unknown[];
+  const lastUser = [...contents]
+    .reverse()
+    .map(asRecord)
+    .find((c) => c?.role === "user");
+  const userText = partsOf(lastUser).map(partText).join("");
+  const config = asRecord(body.generationConfig) ?? {};
+  const plan = planEcho(userText, {
+    toolName: functionNames(body)[0],
+    maxTokens: typeof config.maxOutputTokens === "number" ? config.maxOutputTokens : undefined,
+    stop: Array.isArray(config.stopSequences) ? (config.stopSequences as string[]) : undefined,
+  });
+  const promptTokenCount =
+    contents.reduce<number>((n, c) => n + partsOf(c).reduce((m, p) => m + words(partText(p)), 0), 0) +
+    partsOf(body.systemInstruction).reduce((n, p) => n + words(partText(p)), 0);
+  const responseId = randomBytes(12).toString("base64url");
+  const usage = (candidates: number) => ({
+    promptTokenCount,
+    ...(candidates > 0 ? { candidatesTokenCount: candidates } : {}),
+    totalTokenCount: promptTokenCount + candidates,
+    promptTokensDetails: [{ modality: "TEXT", tokenCount: promptTokenCount }],
+  });
+  const callPart = plan.tool && {
+    functionCall: { name: plan.tool.name, args: plan.tool.args },
+    thoughtSignature: randomBytes(24).toString("base64"),
+  };
+  const chunk = (parts: unknown[], extra: Record<string, unknown>, candidates: number) => ({
+    candidates: [{ content: { parts, role: "model" }, index: 0, ...extra }],
+    usageMetadata: usage(candidates),
+    modelVersion: model,
+    responseId,
+  });
+
+  if (!stream) {
+    const parts = callPart ? [callPart] : plan.text.length > 0 ? [{ text: plan.text }] : [];
+    return sendJson(
+      ctx.res,
+      200,
+      chunk(parts, { finishReason: finishReasonOf(plan) }, plan.completionTokens),
+      JSON_UTF8,
+    );
+  }
+
+  const sse = ctx.url.searchParams.get("alt") === "sse";
+  if (!sse) {
+    // Without alt=sse, Google streams one JSON array; this fake sends it whole.
+    const all = [
+      ...plan.pieces.map((piece, i) => chunk([{ text: piece }], {}, i + 1)),
+      chunk(callPart ? [callPart] : [], { finishReason: finishReasonOf(plan) }, plan.completionTokens),
+    ];
+    return sendJson(ctx.res, 200, all, JSON_UTF8);
+  }
+  ctx.res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "content-disposition": "attachment",
+    vary: "Origin, X-Origin, Referer",
+    "x-content-type-options": "nosniff",
+  });
+  const send = (data: unknown) => ctx.res.write(`data: ${JSON.stringify(data)}\r\n\r\n`);
+  const last = plan.pieces.length - 1;
+  for (const [i, piece] of plan.pieces.entries()) {
+    if (ctx.res.destroyed) return;
+    const final = i === last && callPart === undefined;
+    send(chunk([{ text: piece }], final ? { finishReason: finishReasonOf(plan) } : {}, i + 1));
+    if (i === 0 && plan.streamError) {
+      send({
+        error: {
+          code: 503,
+          message: "The model is overloaded. Please try again later.",
+          status: "UNAVAILABLE",
+        },
+      });
+      return void ctx.res.end();
+    }
+    if (i === 0 && plan.cut) return void ctx.res.end();
+    if (plan.slow) await ctx.sleep(SLOW_CHUNK_MS);
+  }
+  if (callPart !== undefined)
+    send(chunk([callPart], { finishReason: finishReasonOf(plan) }, plan.completionTokens));
+  ctx.res.end();
+}
+
+const GENERATE_PATH = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
 export const googleWireFormat: FakeWireFormat = {
   routes: [
     {
@@ -80,6 +243,15 @@ export const googleWireFormat: FakeWireFormat = {
         );
       },
       wrongShape: { models: [{ displayName: "Gemini 2.5 Flash" }] },
+    },
+    {
+      method: "POST",
+      path: GENERATE_PATH,
+      handle(ctx) {
+        const match = GENERATE_PATH.exec(ctx.url.pathname)!;
+        return handleGenerate(ctx, decodeURIComponent(match[1]!), match[2] === "streamGenerateContent");
+      },
+      wrongShape: { candidates: { text: "echo: hi" } },
     },
   ],
   authenticate(ctx, apiKey) {

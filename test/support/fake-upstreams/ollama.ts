@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { asRecord, parseJsonBody, planEcho, SLOW_CHUNK_MS, words } from "./echo-chat.js";
 import {
   header,
   sendJson,
@@ -13,7 +14,9 @@ import {
 /**
  * An Ollama server as it answers: no auth (unless apiKey is set, as behind an authenticating proxy
  * or on ollama.com, then `Authorization: Bearer`), errors as `{"error": "..."}`, Go's plain-text
- * "404 page not found" for unknown paths. The base URL is `url` itself.
+ * "404 page not found" for unknown paths, and `POST /api/chat` (answers as echo-chat.ts says;
+ * streams NDJSON unless `stream: false`, as Ollama does when the field is absent; tool calls carry
+ * no id, as older servers send them). The base URL is `url` itself.
  */
 
 const JSON_UTF8 = { "content-type": "application/json; charset=utf-8" };
@@ -46,6 +49,109 @@ function describeModel(name: string) {
   };
 }
 
+/** `llama3.2` is `llama3.2:latest`. */
+function tagged(name: string): string {
+  return name.includes(":") ? name : `${name}:latest`;
+}
+
+function ollamaTimings(promptEvalCount: number, evalCount: number) {
+  return {
+    total_duration: 5_191_566_416,
+    load_duration: 2_154_458,
+    prompt_eval_count: promptEvalCount,
+    prompt_eval_duration: 383_809_000,
+    eval_count: evalCount,
+    eval_duration: 4_799_921_000,
+  };
+}
+
+async function handleChat(ctx: FakeContext): Promise<void> {
+  const body = parseJsonBody(ctx.body);
+  if (body === undefined)
+    return ollamaError(ctx, 400, "invalid character 'x' looking for beginning of value");
+  if (typeof body.model !== "string" || body.model === "") return ollamaError(ctx, 400, "model is required");
+  const model = body.model;
+  if (!ctx.models.map(tagged).includes(tagged(model))) {
+    return ollamaError(ctx, 404, `model "${model}" not found, try pulling it first`);
+  }
+  const messages = Array.isArray(body.messages) ? body.messages.map((m) => asRecord(m) ?? {}) : [];
+  for (const message of messages) {
+    if (!["system", "user", "assistant", "tool"].includes(String(message.role))) {
+      return ollamaError(ctx, 400, `invalid role: ${String(message.role)}`);
+    }
+    if (message.content !== undefined && typeof message.content !== "string") {
+      return ollamaError(
+        ctx,
+        400,
+        "json: cannot unmarshal array into Go struct field Message.messages.content of type string",
+      );
+    }
+  }
+  const lastUser = [...messages].reverse().find((m) => m.role === "user" || m.role === "tool");
+  const userText = typeof lastUser?.content === "string" ? lastUser.content : "";
+  const options = asRecord(body.options) ?? {};
+  const tools = Array.isArray(body.tools) ? body.tools.map((t) => asRecord(asRecord(t)?.function) ?? {}) : [];
+  const plan = planEcho(userText, {
+    toolName: typeof tools[0]?.name === "string" ? tools[0].name : undefined,
+    maxTokens:
+      typeof options.num_predict === "number" && options.num_predict >= 0 ? options.num_predict : undefined,
+    stop: Array.isArray(options.stop) ? (options.stop as string[]) : undefined,
+  });
+  const promptEvalCount = messages.reduce(
+    (n, m) => n + (typeof m.content === "string" ? words(m.content) : 0),
+    0,
+  );
+  const doneReason = plan.ended.reason === "max_tokens" ? "length" : "stop";
+  const toolCalls = plan.tool && [{ function: { name: plan.tool.name, arguments: plan.tool.args } }];
+  const createdAt = "2025-01-15T10:20:30.123456789Z";
+
+  if (body.stream === false) {
+    return sendJson(
+      ctx.res,
+      200,
+      {
+        model,
+        created_at: createdAt,
+        message: { role: "assistant", content: plan.text, ...(toolCalls ? { tool_calls: toolCalls } : {}) },
+        done_reason: doneReason,
+        done: true,
+        ...ollamaTimings(promptEvalCount, plan.completionTokens),
+      },
+      JSON_UTF8,
+    );
+  }
+
+  ctx.res.writeHead(200, { "content-type": "application/x-ndjson" });
+  const line = (value: unknown) => ctx.res.write(`${JSON.stringify(value)}\n`);
+  for (const [i, piece] of plan.pieces.entries()) {
+    if (ctx.res.destroyed) return;
+    line({ model, created_at: createdAt, message: { role: "assistant", content: piece }, done: false });
+    if (i === 0 && plan.streamError) {
+      line({ error: "an error was encountered while running the model: unexpected EOF" });
+      return void ctx.res.end();
+    }
+    if (i === 0 && plan.cut) return void ctx.res.end();
+    if (plan.slow) await ctx.sleep(SLOW_CHUNK_MS);
+  }
+  if (toolCalls) {
+    line({
+      model,
+      created_at: createdAt,
+      message: { role: "assistant", content: "", tool_calls: toolCalls },
+      done: false,
+    });
+  }
+  line({
+    model,
+    created_at: createdAt,
+    message: { role: "assistant", content: "" },
+    done_reason: doneReason,
+    done: true,
+    ...ollamaTimings(promptEvalCount, plan.completionTokens),
+  });
+  ctx.res.end();
+}
+
 export const ollamaWireFormat: FakeWireFormat = {
   routes: [
     {
@@ -55,6 +161,12 @@ export const ollamaWireFormat: FakeWireFormat = {
         sendJson(ctx.res, 200, { models: ctx.models.map(describeModel) }, JSON_UTF8);
       },
       wrongShape: { models: { "llama3.2:latest": {} } },
+    },
+    {
+      method: "POST",
+      path: "/api/chat",
+      handle: handleChat,
+      wrongShape: { message: "echo: hi", done: "yes" },
     },
   ],
   authenticate(ctx, apiKey) {

@@ -9,11 +9,12 @@ import {
   type FakeUpstreamOptions,
   type FakeWireFormat,
 } from "./fake-server.js";
+import { handleChatCompletions, handleEmbeddings, type OpenAIChatDialect } from "./openai-chat.js";
 
 /**
  * api.openai.com as the real API answers: routes under /v1, `Authorization: Bearer`, errors in
  * `{error: {message, type, param, code}}`, x-request-id on every answer. The base URL a connection
- * uses is `${url}/v1`.
+ * uses is `${url}/v1`. Chat Completions and Embeddings answer as openai-chat.ts describes.
  */
 
 function openaiHeaders(): Record<string, string> {
@@ -35,6 +36,19 @@ function openaiError(
 
 const CREATED = 1_715_367_049;
 
+const chatDialect: OpenAIChatDialect = {
+  headers: openaiHeaders,
+  invalid(ctx, message, param) {
+    sendJson(
+      ctx.res,
+      400,
+      { error: { message, type: "invalid_request_error", param, code: null } },
+      openaiHeaders(),
+    );
+  },
+  defaultModel: () => "gpt-4o",
+};
+
 export const openaiWireFormat: FakeWireFormat = {
   routes: [
     {
@@ -52,6 +66,18 @@ export const openaiWireFormat: FakeWireFormat = {
         );
       },
       wrongShape: { object: "list", data: "gpt-4o" },
+    },
+    {
+      method: "POST",
+      path: "/v1/chat/completions",
+      handle: (ctx) => handleChatCompletions(ctx, chatDialect),
+      wrongShape: { object: "chat.completion", choices: "echo" },
+    },
+    {
+      method: "POST",
+      path: "/v1/embeddings",
+      handle: (ctx) => handleEmbeddings(ctx, chatDialect),
+      wrongShape: { object: "list", data: [{ object: "embedding", index: 0, embedding: { values: [] } }] },
     },
   ],
   authenticate(ctx, apiKey) {

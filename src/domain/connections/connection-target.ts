@@ -1,0 +1,57 @@
+import type { ProviderDispatchers } from "../../providers/dispatchers.js";
+import type { ProviderTarget } from "../../providers/spec.js";
+import { SecretDecryptionError } from "../../secrets/envelope.js";
+import type { SettingsService } from "../settings/settings.service.js";
+import type { ConnectionRecord } from "./connections.repo.js";
+import { effectiveBaseUrl } from "./provider-types.js";
+
+/** Why a connection cannot be called at all, in words safe to show and store. */
+export class ConnectionNotCallable extends Error {
+  override readonly name = "ConnectionNotCallable";
+}
+
+export interface ConnectionTargetDeps {
+  connectionKey(connection: ConnectionRecord): Promise<string | undefined>;
+  dispatchers: Pick<ProviderDispatchers, "forPolicy">;
+  settings: Pick<SettingsService, "get">;
+}
+
+/**
+ * What an adapter needs to call a connection's upstream: base URL, decrypted key, timeout, headers,
+ * and the SSRF-guarded dispatcher for its policy (system connections are an admin's own choice of
+ * target; user and org ones follow the allow-private setting). Callers pass only connections the
+ * acting user may use.
+ */
+export async function connectionTarget(
+  deps: ConnectionTargetDeps,
+  c: ConnectionRecord,
+): Promise<ProviderTarget> {
+  const baseUrl = effectiveBaseUrl(c.providerType, c.baseUrl);
+  if (!baseUrl)
+    throw new ConnectionNotCallable(`the connection has no base_url, which ${c.providerType} requires`);
+  let apiKey: string | undefined;
+  try {
+    apiKey = await deps.connectionKey(c);
+  } catch (error) {
+    if (error instanceof SecretDecryptionError) {
+      throw new ConnectionNotCallable(
+        "the stored key cannot be decrypted (was the master key replaced without rotating?)",
+      );
+    }
+    throw error;
+  }
+  const allowPrivate =
+    c.scope === "system" || (await deps.settings.get("connections.allow_private_base_urls"));
+  return {
+    providerType: c.providerType,
+    baseUrl,
+    apiKey,
+    timeoutMs: c.timeoutSeconds * 1000,
+    headers: c.config?.headers,
+    organization: c.config?.organization,
+    azure: c.config?.api_version
+      ? { apiVersion: c.config.api_version, deployment: c.config.deployment }
+      : undefined,
+    dispatcher: deps.dispatchers.forPolicy({ allowPrivate }),
+  };
+}

@@ -1,0 +1,318 @@
+import { randomBytes } from "node:crypto";
+import type { UserActor } from "../domain/actor.js";
+import {
+  ConnectionNotCallable,
+  type ConnectionTargetDeps,
+  connectionTarget,
+} from "../domain/connections/connection-target.js";
+import type { ConnectionRecord } from "../domain/connections/connections.repo.js";
+import type { ConnectionResolver, Resolution } from "../domain/connections/resolve-connection.js";
+import { AppError, isAppError } from "../domain/errors.js";
+import { parseInput } from "../domain/validate.js";
+import type { ChatAdapter, ChatRequest, ChatStreamPart, ChatWarning } from "../providers/chat-spec.js";
+import { presentError } from "../http/error-status.js";
+import { isProviderError } from "../providers/errors.js";
+import type { ProviderType } from "../providers/spec.js";
+import { createChunkEncoder, encodeChatCompletion } from "./encode-openai-response.js";
+import { mapProviderError } from "./map-provider-error.js";
+import type { Metrics } from "../metrics.js";
+import type { GatewayLimits } from "./rate-limits.js";
+import { ChatCompletionRequest, EmbeddingsRequest } from "./openai-request.schemas.js";
+import type { UsageEvent, UsageRecorder } from "./usage-recorder.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from "./with-retries.js";
+
+export interface GatewayDeps extends ConnectionTargetDeps {
+  resolver: Pick<ConnectionResolver, "resolve" | "usable">;
+  /** The chat half of the connection's adapter; undefined where a type has none yet. */
+  chatAdapterFor(type: ProviderType): ChatAdapter | undefined;
+  usage: Pick<UsageRecorder, "record">;
+  limits: Pick<GatewayLimits, "admit" | "consumed">;
+  metrics: Pick<Metrics, "gatewayRequests" | "upstreamErrors">;
+  retry?: RetryPolicy;
+}
+
+export type ChatResponse =
+  | { kind: "json"; body: unknown; warnings: ChatWarning[]; headers: Record<string, string> }
+  | {
+      kind: "stream";
+      warnings: ChatWarning[];
+      events: AsyncIterable<string>;
+      headers: Record<string, string>;
+    };
+
+const OPENAI_FIELDS = new Set([
+  "model",
+  "messages",
+  "stream",
+  "stream_options",
+  "max_tokens",
+  "max_completion_tokens",
+  "temperature",
+  "top_p",
+  "stop",
+  "tools",
+  "tool_choice",
+  "presence_penalty",
+  "frequency_penalty",
+  "seed",
+  "response_format",
+  "user",
+  "n",
+]);
+
+const completionId = () => `chatcmpl-${randomBytes(12).toString("base64url")}`;
+
+/**
+ * The hot path: a caller's OpenAI-shaped request, resolved to a connection from memory (the resolver
+ * is cached), sent through that connection's adapter, and answered in OpenAI's shape; usage is
+ * queued, never awaited.
+ */
+export function createGateway(deps: GatewayDeps) {
+  const retry = deps.retry ?? DEFAULT_RETRY_POLICY;
+  /** Every call ends here once: usage queued, counters moved. */
+  const finished = (event: UsageEvent) => {
+    deps.usage.record(event);
+    deps.metrics.gatewayRequests.inc({
+      endpoint: event.endpoint,
+      provider_type: event.providerType ?? "none",
+      status: String(event.statusCode),
+    });
+  };
+
+  async function resolve(actor: UserActor, model: string): Promise<Resolution & { adapter: ChatAdapter }> {
+    const resolution = await deps.resolver.resolve(actor.userId, model);
+    if (!resolution) {
+      throw new AppError(
+        "bad_request",
+        "No connection serves this user: create one, set a profile, or name one as `<connection>/<model>`",
+      );
+    }
+    const adapter = deps.chatAdapterFor(resolution.connection.providerType);
+    if (!adapter) {
+      throw new AppError(
+        "bad_request",
+        `Connections of type ${resolution.connection.providerType} cannot serve chat yet`,
+      );
+    }
+    if (!resolution.model) {
+      throw new AppError(
+        "bad_request",
+        `The connection ${resolution.connection.name} has no default model: name one`,
+      );
+    }
+    return { ...resolution, adapter };
+  }
+
+  const usageOf = (
+    actor: UserActor,
+    c: ConnectionRecord | undefined,
+    endpoint: UsageEvent["endpoint"],
+    model: string | undefined,
+    started: number,
+  ) => ({
+    userId: actor.userId,
+    apiKeyId: actor.apiKeyId ?? null,
+    connectionId: c?.id ?? null,
+    endpoint,
+    providerType: c?.providerType ?? null,
+    model: model ?? null,
+    latencyMs: performance.now() - started,
+  });
+
+  /** Upstream and setup failures as AppErrors, recorded in usage with the status they answer. */
+  const fail = (
+    error: unknown,
+    connection: ConnectionRecord | undefined,
+    record: (status: number, code: string) => void,
+  ): never => {
+    if (isProviderError(error) && connection) {
+      deps.metrics.upstreamErrors.inc({
+        connection_id: connection.id,
+        provider_type: connection.providerType,
+        kind: error.kind,
+      });
+    }
+    const appError = isProviderError(error)
+      ? mapProviderError(error)
+      : error instanceof ConnectionNotCallable
+        ? new AppError("upstream_failed", error.message)
+        : error;
+    if (isAppError(appError)) record(presentError(appError.code).status, appError.code);
+    throw appError;
+  };
+
+  return {
+    async chat(actor: UserActor, input: unknown, signal: AbortSignal): Promise<ChatResponse> {
+      const body = parseInput(ChatCompletionRequest, input);
+      const admitted = await deps.limits.admit(actor);
+      const spent = (tokens: number) => void deps.limits.consumed(admitted.limits, tokens).catch(() => {});
+      const started = performance.now();
+      let connection: ConnectionRecord | undefined;
+      let upstreamModel: string | undefined;
+      const record = (statusCode: number, errorCode: string | null, tokens = { input: 0, output: 0 }) =>
+        finished({
+          ...usageOf(actor, connection, "chat.completions", upstreamModel, started),
+          inputTokens: tokens.input,
+          outputTokens: tokens.output,
+          statusCode,
+          errorCode,
+        });
+
+      try {
+        const resolved = await resolve(actor, body.model);
+        connection = resolved.connection;
+        upstreamModel = resolved.model;
+        const target = await connectionTarget(deps, resolved.connection);
+        const request = toChatRequest(body, resolved.model!);
+        const created = Math.floor(Date.now() / 1000);
+
+        if (!body.stream) {
+          const result = await withRetries(
+            () => resolved.adapter.doGenerate(target, request, signal),
+            retry,
+            signal,
+          );
+          record(200, null, { input: result.usage.prompt_tokens, output: result.usage.completion_tokens });
+          spent(result.usage.total_tokens);
+          return {
+            kind: "json",
+            body: encodeChatCompletion(result.id ?? completionId(), body.model, created, result),
+            warnings: result.warnings,
+            headers: admitted.headers,
+          };
+        }
+
+        // Retries happen only here, before the first byte: once streaming, an error ends the stream.
+        const stream = await withRetries(
+          () => resolved.adapter.doStream(target, request, signal),
+          retry,
+          signal,
+        );
+        const encoder = createChunkEncoder(
+          stream.id ?? completionId(),
+          body.model,
+          created,
+          body.stream_options?.include_usage === true,
+        );
+        async function* events(): AsyncIterable<string> {
+          let finished = false;
+          try {
+            yield encoder.start();
+            for await (const part of stream.parts as AsyncIterable<ChatStreamPart>) {
+              if (part.type === "finish") {
+                finished = true;
+                record(200, null, { input: part.usage.prompt_tokens, output: part.usage.completion_tokens });
+                spent(part.usage.total_tokens);
+              }
+              yield encoder.part(part);
+            }
+          } catch (error) {
+            if (signal.aborted) {
+              record(499, "client_closed");
+              return;
+            }
+            const appError = isProviderError(error) ? mapProviderError(error) : undefined;
+            if (isProviderError(error) && connection) {
+              deps.metrics.upstreamErrors.inc({
+                connection_id: connection.id,
+                provider_type: connection.providerType,
+                kind: error.kind,
+              });
+            }
+            record(502, appError?.code ?? "internal_error");
+            yield encoder.error(appError?.message ?? "The stream failed", "api_error");
+            return;
+          }
+          if (!finished) record(signal.aborted ? 499 : 200, signal.aborted ? "client_closed" : null);
+        }
+        return { kind: "stream", warnings: stream.warnings, events: events(), headers: admitted.headers };
+      } catch (error) {
+        return fail(error, connection, (status, code) => record(status, code));
+      }
+    },
+
+    async embeddings(actor: UserActor, input: unknown, signal: AbortSignal) {
+      const body = parseInput(EmbeddingsRequest, input);
+      const admitted = await deps.limits.admit(actor);
+      const started = performance.now();
+      let connection: ConnectionRecord | undefined;
+      let upstreamModel: string | undefined;
+      const record = (statusCode: number, errorCode: string | null, tokens = 0) =>
+        finished({
+          ...usageOf(actor, connection, "embeddings", upstreamModel, started),
+          inputTokens: tokens,
+          outputTokens: 0,
+          statusCode,
+          errorCode,
+        });
+      try {
+        const resolved = await resolve(actor, body.model);
+        connection = resolved.connection;
+        upstreamModel = resolved.model;
+        if (!resolved.adapter.doEmbed) {
+          throw new AppError(
+            "bad_request",
+            `Connections of type ${resolved.connection.providerType} have no embeddings`,
+          );
+        }
+        const doEmbed = resolved.adapter.doEmbed.bind(resolved.adapter);
+        const target = await connectionTarget(deps, resolved.connection);
+        const result = await withRetries(
+          () => doEmbed(target, { ...body, model: resolved.model! }, signal),
+          retry,
+          signal,
+        );
+        record(200, null, result.usage.prompt_tokens);
+        void deps.limits.consumed(admitted.limits, result.usage.total_tokens).catch(() => {});
+        return {
+          object: "list" as const,
+          data: result.embeddings.map((embedding, index) => ({
+            object: "embedding" as const,
+            index,
+            embedding,
+          })),
+          model: body.model,
+          usage: result.usage,
+        };
+      } catch (error) {
+        return fail(error, connection, (status, code) => record(status, code));
+      }
+    },
+
+    /** `<connection name>/<model>` for every enabled connection the caller may use that names a model. */
+    async models(actor: UserActor) {
+      const usable = await deps.resolver.usable(actor.userId);
+      const seen = new Set<string>();
+      const data = [];
+      for (const c of usable) {
+        const id = c.model ? `${c.name}/${c.model}` : undefined;
+        if (!id || seen.has(id)) continue;
+        seen.add(id);
+        data.push({
+          id,
+          object: "model" as const,
+          created: Math.floor(c.createdAt.getTime() / 1000),
+          owned_by: c.scope,
+        });
+      }
+      return { object: "list" as const, data };
+    },
+  };
+}
+
+export type Gateway = ReturnType<typeof createGateway>;
+
+function toChatRequest(body: ChatCompletionRequest, model: string): ChatRequest {
+  const known: Record<string, unknown> = {};
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) (OPENAI_FIELDS.has(key) ? known : extra)[key] = value;
+  // The gateway's own concerns, not the upstream's: streaming is chosen per call, n is always 1.
+  delete known.stream;
+  delete known.stream_options;
+  delete known.n;
+  return {
+    ...(known as Omit<ChatRequest, "model" | "extra">),
+    model,
+    ...(Object.keys(extra).length > 0 ? { extra } : {}),
+  };
+}

@@ -1,0 +1,95 @@
+import { type Static, Type } from "typebox";
+
+/**
+ * OpenAI's Chat Completions and Embeddings requests, checked as far as Switchyard depends on them.
+ * Other OpenAI fields are let through (additionalProperties) and handed to the adapter, which
+ * passes them on or reports that it cannot honour them.
+ */
+const TextPart = Type.Object({ type: Type.Literal("text"), text: Type.String() });
+const ImagePart = Type.Object({
+  type: Type.Literal("image_url"),
+  image_url: Type.Object({
+    url: Type.String({ maxLength: 20_000_000 }),
+    detail: Type.Optional(Type.Union([Type.Literal("auto"), Type.Literal("low"), Type.Literal("high")])),
+  }),
+});
+const Content = Type.Union([Type.String(), Type.Array(Type.Union([TextPart, ImagePart]))]);
+const ToolCall = Type.Object({
+  id: Type.String(),
+  type: Type.Literal("function"),
+  function: Type.Object({ name: Type.String(), arguments: Type.String() }),
+});
+
+const Message = Type.Union([
+  Type.Object({
+    role: Type.Union([Type.Literal("system"), Type.Literal("developer")]),
+    content: Content,
+    name: Type.Optional(Type.String()),
+  }),
+  Type.Object({ role: Type.Literal("user"), content: Content, name: Type.Optional(Type.String()) }),
+  Type.Object({
+    role: Type.Literal("assistant"),
+    content: Type.Optional(Type.Union([Content, Type.Null()])),
+    tool_calls: Type.Optional(Type.Array(ToolCall)),
+    name: Type.Optional(Type.String()),
+  }),
+  Type.Object({ role: Type.Literal("tool"), content: Content, tool_call_id: Type.String() }),
+]);
+
+export const ChatCompletionRequest = Type.Object(
+  {
+    model: Type.String({
+      minLength: 1,
+      maxLength: 400,
+      description: "`<connection name>/<model>`, or a model on the caller's resolved connection",
+    }),
+    messages: Type.Array(Message, { minItems: 1 }),
+    stream: Type.Optional(Type.Boolean()),
+    stream_options: Type.Optional(Type.Object({ include_usage: Type.Optional(Type.Boolean()) })),
+    max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
+    max_completion_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+    top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 })])),
+    tools: Type.Optional(
+      Type.Array(
+        Type.Object({
+          type: Type.Literal("function"),
+          function: Type.Object({
+            name: Type.String({ minLength: 1, maxLength: 64 }),
+            description: Type.Optional(Type.String()),
+            parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+            strict: Type.Optional(Type.Boolean()),
+          }),
+        }),
+      ),
+    ),
+    tool_choice: Type.Optional(
+      Type.Union([
+        Type.Literal("none"),
+        Type.Literal("auto"),
+        Type.Literal("required"),
+        Type.Object({ type: Type.Literal("function"), function: Type.Object({ name: Type.String() }) }),
+      ]),
+    ),
+    presence_penalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
+    frequency_penalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
+    seed: Type.Optional(Type.Integer()),
+    n: Type.Optional(Type.Literal(1, { description: "Only 1 is supported" })),
+    user: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+export type ChatCompletionRequest = Static<typeof ChatCompletionRequest>;
+
+export const EmbeddingsRequest = Type.Object(
+  {
+    model: Type.String({ minLength: 1, maxLength: 400 }),
+    input: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, maxItems: 2048 })]),
+    dimensions: Type.Optional(Type.Integer({ minimum: 1 })),
+    encoding_format: Type.Optional(Type.Union([Type.Literal("float"), Type.Literal("base64")])),
+    user: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type EmbeddingsRequest = Static<typeof EmbeddingsRequest>;

@@ -1,0 +1,92 @@
+import type { Kysely } from "kysely";
+import { v7 as uuidv7 } from "uuid";
+import type { Database } from "../db/schema.js";
+import type { Logger } from "../logger.js";
+
+export interface UsageEvent {
+  userId: string;
+  apiKeyId: string | null;
+  connectionId: string | null;
+  endpoint: "chat.completions" | "embeddings";
+  providerType: string | null;
+  model: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  latencyMs: number;
+  statusCode: number;
+  errorCode: string | null;
+}
+
+export interface UsageRecorder {
+  /** Never waits for the database: the row joins the next batch. */
+  record(event: UsageEvent): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MAX_BATCH = 500;
+
+/**
+ * usage_records written off the hot path, in batches: every interval, or sooner when a batch fills.
+ * A failed batch is logged and dropped rather than retried forever (usage is accounting, and the
+ * call it describes has already been answered).
+ */
+export function createUsageRecorder(deps: {
+  db: Kysely<Database>;
+  logger: Pick<Logger, "warn">;
+  intervalMs?: number;
+}): UsageRecorder {
+  let pending: UsageEvent[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+
+  const write = async (batch: UsageEvent[]) => {
+    const createdAt = new Date();
+    try {
+      await deps.db
+        .insertInto("usage_records")
+        .values(
+          batch.map((e) => ({
+            id: uuidv7(),
+            user_id: e.userId,
+            api_key_id: e.apiKeyId,
+            connection_id: e.connectionId,
+            endpoint: e.endpoint,
+            provider_type: e.providerType,
+            model: e.model?.slice(0, 200) ?? null,
+            input_tokens: e.inputTokens,
+            output_tokens: e.outputTokens,
+            latency_ms: Math.round(e.latencyMs),
+            status_code: e.statusCode,
+            error_code: e.errorCode,
+            created_at: createdAt,
+          })),
+        )
+        .execute();
+    } catch (error) {
+      deps.logger.warn({ err: error, rows: batch.length }, "could not write usage records");
+    }
+  };
+
+  const flush = () => {
+    if (pending.length === 0) return flushing;
+    const batch = pending;
+    pending = [];
+    flushing = flushing.then(() => write(batch));
+    return flushing;
+  };
+
+  const timer = setInterval(() => void flush(), deps.intervalMs ?? 2_000);
+  timer.unref();
+
+  return {
+    record: (event) => {
+      pending.push(event);
+      if (pending.length >= MAX_BATCH) void flush();
+    },
+    flush,
+    close: async () => {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}

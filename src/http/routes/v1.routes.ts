@@ -1,0 +1,100 @@
+import { Readable } from "node:stream";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { ChatCompletionRequest, EmbeddingsRequest } from "../../gateway/openai-request.schemas.js";
+import type { Gateway } from "../../gateway/gateway.service.js";
+import type { ChatWarning } from "../../providers/chat-spec.js";
+import type { HttpApp } from "../http-app.js";
+import type { RequestAuthenticator } from "../plugins/authenticate.js";
+
+export interface V1RoutesDeps {
+  gateway: Pick<Gateway, "chat" | "embeddings" | "models">;
+  authenticate: RequestAuthenticator;
+}
+
+const common = { tags: ["gateway"], security: [{ bearer: [] }] };
+const OpenAIError = { $ref: "OpenAIError#" };
+const errors = {
+  400: OpenAIError,
+  401: OpenAIError,
+  403: OpenAIError,
+  429: OpenAIError,
+  502: OpenAIError,
+  504: OpenAIError,
+};
+// The gateway validates bodies itself (OpenAI's 400s, once); the schema is here for the docs.
+const documentOnly = () => (value: unknown) => ({ value });
+
+/** Settings the upstream could not honour, reported rather than dropped. Header values stay ASCII. */
+function warningsHeader(reply: FastifyReply, warnings: ChatWarning[]): void {
+  if (warnings.length === 0) return;
+  const text = warnings.map((w) => `${w.setting}: ${w.message}`).join("; ");
+  reply.header("x-switchyard-warnings", text.replace(/[^\x20-\x7e]/g, "?").slice(0, 2000));
+}
+
+/** Aborted when the client goes away before the answer is complete, which cancels the upstream call. */
+function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  void request;
+  return controller.signal;
+}
+
+/** The OpenAI-compatible gateway: what apps call for every LLM request. */
+export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> {
+  app.post(
+    "/v1/chat/completions",
+    {
+      schema: {
+        ...common,
+        summary: "Chat completion on the caller's resolved connection (OpenAI-compatible, stream or not)",
+        description:
+          "`model` is `<connection name>/<model>` to pick a connection the caller may use, or a model for " +
+          "the connection the caller resolves to (their default, their org's, the system's). With " +
+          "`stream: true` the answer is server-sent events in OpenAI's chunk format. Settings the " +
+          "upstream cannot honour are listed in the X-Switchyard-Warnings header.",
+        body: ChatCompletionRequest,
+        response: errors,
+      },
+      validatorCompiler: documentOnly,
+    },
+    async (request, reply) => {
+      const actor = await deps.authenticate(request);
+      const result = await deps.gateway.chat(actor, request.body, clientGone(request, reply));
+      warningsHeader(reply, result.warnings);
+      reply.headers(result.headers);
+      if (result.kind === "json") return reply.send(result.body);
+      reply
+        .header("content-type", "text/event-stream; charset=utf-8")
+        .header("cache-control", "no-cache")
+        .header("x-accel-buffering", "no");
+      return reply.send(Readable.from(result.events, { objectMode: false }));
+    },
+  );
+
+  app.post(
+    "/v1/embeddings",
+    {
+      schema: {
+        ...common,
+        summary: "Embeddings on the caller's resolved connection",
+        body: EmbeddingsRequest,
+        response: errors,
+      },
+      validatorCompiler: documentOnly,
+    },
+    async (request, reply) => {
+      const actor = await deps.authenticate(request);
+      return reply.send(await deps.gateway.embeddings(actor, request.body, clientGone(request, reply)));
+    },
+  );
+
+  app.get(
+    "/v1/models",
+    {
+      schema: { ...common, summary: "`<connection name>/<model>` ids the caller may use", response: errors },
+    },
+    async (request) => deps.gateway.models(await deps.authenticate(request)),
+  );
+}

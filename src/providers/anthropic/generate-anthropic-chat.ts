@@ -1,0 +1,27 @@
+import type { ChatRequest, ChatResult } from "../chat-spec.js";
+import { describeUrl, joinUrl, postJson } from "../http.js";
+import { secretsOf } from "../request-headers.js";
+import type { ProviderTarget } from "../spec.js";
+import { readAnthropicError } from "./anthropic-error.js";
+import { anthropicHeaders } from "./anthropic-headers.js";
+import { convertToAnthropicRequest } from "./convert-to-anthropic-request.js";
+import { parseAnthropicResponse } from "./parse-anthropic-response.js";
+
+/** `POST {base}/v1/messages` with x-api-key and anthropic-version, answered as one result. */
+export async function generateAnthropicChat(
+  target: ProviderTarget,
+  request: ChatRequest,
+  signal?: AbortSignal,
+): Promise<ChatResult> {
+  const { body, warnings } = convertToAnthropicRequest(request, { stream: false });
+  const url = joinUrl(target.baseUrl, "v1/messages");
+  const answer = await postJson(url, body, {
+    headers: anthropicHeaders(target),
+    timeoutMs: target.timeoutMs,
+    signal,
+    dispatcher: target.dispatcher,
+    secrets: secretsOf(target),
+    readError: readAnthropicError,
+  });
+  return { ...parseAnthropicResponse(answer, describeUrl(url)), warnings };
+}

@@ -1,0 +1,66 @@
+import { Type } from "typebox";
+import { Compile } from "typebox/compile";
+import type { ChatResult, ChatToolCall } from "../chat-spec.js";
+import { expectShape } from "../expect-shape.js";
+import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.js";
+import { mapAnthropicUsage } from "./map-anthropic-usage.js";
+
+const Count = Type.Optional(Type.Union([Type.Number(), Type.Null()]));
+
+export const AnthropicUsageShape = Type.Object({
+  input_tokens: Count,
+  output_tokens: Count,
+  cache_creation_input_tokens: Count,
+  cache_read_input_tokens: Count,
+});
+
+/** Blocks are checked by type below; types this gateway does not map (thinking, server tools) pass. */
+const AnthropicResponse = Compile(
+  Type.Object({
+    id: Type.String(),
+    content: Type.Array(Type.Object({ type: Type.String() })),
+    stop_reason: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    usage: AnthropicUsageShape,
+  }),
+);
+
+const TextBlock = Compile(Type.Object({ type: Type.Literal("text"), text: Type.String() }));
+
+const ToolUseBlock = Compile(
+  Type.Object({
+    type: Type.Literal("tool_use"),
+    id: Type.String({ minLength: 1 }),
+    name: Type.String({ minLength: 1 }),
+    input: Type.Unknown(),
+  }),
+);
+
+/**
+ * A Messages API answer -> the result: text blocks joined (null when there is none), tool_use
+ * blocks as tool calls with Anthropic's own ids and their input as a JSON string.
+ */
+export function parseAnthropicResponse(body: unknown, where: string): Omit<ChatResult, "warnings"> {
+  const message = expectShape(AnthropicResponse, body, where);
+  const texts: string[] = [];
+  const toolCalls: ChatToolCall[] = [];
+  message.content.forEach((block, index) => {
+    const at = `${where} (content/${index})`;
+    if (block.type === "text") {
+      texts.push(expectShape(TextBlock, block, at).text);
+    } else if (block.type === "tool_use") {
+      const call = expectShape(ToolUseBlock, block, at);
+      toolCalls.push({
+        id: call.id,
+        type: "function",
+        function: { name: call.name, arguments: JSON.stringify(call.input ?? {}) },
+      });
+    }
+  });
+  return {
+    id: message.id,
+    text: texts.length > 0 ? texts.join("") : null,
+    toolCalls,
+    finishReason: mapAnthropicStopReason(message.stop_reason),
+    usage: mapAnthropicUsage(message.usage),
+  };
+}

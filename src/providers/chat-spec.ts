@@ -1,0 +1,135 @@
+import type { ProviderTarget } from "./spec.js";
+
+/**
+ * The chat half of the adapter interface (vercel/ai's doGenerate / doStream, versioned). The gateway
+ * speaks OpenAI's Chat Completions to its callers, so the prompt comes in that shape already parsed
+ * and validated; each adapter converts it to its wire format and back. Streams are typed parts that
+ * end in exactly one `finish` with the usage and the finish reason.
+ */
+
+export type ChatRole = "system" | "developer" | "user" | "assistant" | "tool";
+
+export type ChatContentPart =
+  | { type: "text"; text: string }
+  /** A URL (https: or data:), as OpenAI's image_url part carries it. */
+  | { type: "image_url"; image_url: { url: string; detail?: "auto" | "low" | "high" } };
+
+export interface ChatToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+export type ChatMessage =
+  | { role: "system" | "developer"; content: string | ChatContentPart[]; name?: string }
+  | { role: "user"; content: string | ChatContentPart[]; name?: string }
+  | {
+      role: "assistant";
+      content: string | ChatContentPart[] | null;
+      tool_calls?: ChatToolCall[];
+      name?: string;
+    }
+  | { role: "tool"; content: string | ChatContentPart[]; tool_call_id: string };
+
+export interface ChatTool {
+  type: "function";
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+}
+
+export type ChatToolChoice = "none" | "auto" | "required" | { type: "function"; function: { name: string } };
+
+/** The request as the gateway passes it down: OpenAI's fields, the model already resolved. */
+export interface ChatRequest {
+  /** The upstream model id (the part after `<connection>/`, or the connection's default model). */
+  model: string;
+  messages: ChatMessage[];
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  stop?: string | string[];
+  tools?: ChatTool[];
+  tool_choice?: ChatToolChoice;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  seed?: number;
+  response_format?: { type: "text" | "json_object" | "json_schema"; json_schema?: Record<string, unknown> };
+  user?: string;
+  /** Other OpenAI fields the caller sent; an adapter that cannot honour one reports a warning. */
+  extra?: Record<string, unknown>;
+}
+
+/** OpenAI's finish reasons, which every adapter maps its own into. */
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "error";
+
+export interface ChatUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** A setting the upstream cannot honour, reported to the caller (X-Switchyard-Warnings), never dropped silently. */
+export interface ChatWarning {
+  /** The request field, e.g. "presence_penalty". */
+  setting: string;
+  message: string;
+}
+
+export interface ChatResult {
+  /** The upstream's response id when it has one. */
+  id?: string;
+  text: string | null;
+  toolCalls: ChatToolCall[];
+  finishReason: FinishReason;
+  usage: ChatUsage;
+  warnings: ChatWarning[];
+}
+
+/** One event of a stream, translated as it arrives (never buffered to the end). */
+export type ChatStreamPart =
+  | { type: "text-delta"; delta: string }
+  /**
+   * A piece of a tool call, as OpenAI streams them: the first part of a call carries `id` and `name`,
+   * later parts append to `argumentsDelta`; `index` tells calls apart.
+   */
+  | { type: "tool-call-delta"; index: number; id?: string; name?: string; argumentsDelta: string }
+  | { type: "finish"; finishReason: FinishReason; usage: ChatUsage };
+
+export interface ChatStream {
+  /** Known before the first part: what the upstream will not honour. */
+  warnings: ChatWarning[];
+  /** The upstream's response id when it has one. */
+  id?: string;
+  parts: AsyncIterable<ChatStreamPart>;
+}
+
+export interface EmbeddingsRequest {
+  model: string;
+  input: string | string[];
+  dimensions?: number;
+  encoding_format?: "float" | "base64";
+  user?: string;
+}
+
+export interface EmbeddingsResult {
+  embeddings: number[][];
+  usage: { prompt_tokens: number; total_tokens: number };
+}
+
+/**
+ * What a chat-capable adapter adds. Failures are ProviderError (status, isRetryable, sanitized
+ * message); an aborted signal (the client went away) cancels the upstream call. doStream resolves
+ * once the upstream has answered with success headers, so errors before the first byte can still be
+ * retried or answered as JSON; errors after that end the part iterator by throwing.
+ */
+export interface ChatAdapter {
+  readonly specificationVersion: "v1";
+  doGenerate(target: ProviderTarget, request: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
+  doStream(target: ProviderTarget, request: ChatRequest, signal?: AbortSignal): Promise<ChatStream>;
+  /** Undefined where the wire format has no embeddings endpoint. */
+  doEmbed?(
+    target: ProviderTarget,
+    request: EmbeddingsRequest,
+    signal?: AbortSignal,
+  ): Promise<EmbeddingsResult>;
+}

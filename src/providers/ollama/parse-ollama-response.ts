@@ -1,0 +1,69 @@
+import { Type, type Static } from "typebox";
+import { Compile } from "typebox/compile";
+import type { ChatResult, ChatToolCall, ChatUsage } from "../chat-spec.js";
+import { expectShape } from "../expect-shape.js";
+import { generateToolCallId } from "../generate-tool-call-id.js";
+import { mapOllamaFinishReason } from "./map-ollama-finish-reason.js";
+
+/** `/api/chat`'s answer, or one line of its stream (the last one has done: true and the counts). */
+const OllamaChatShape = Type.Object({
+  message: Type.Optional(
+    Type.Object({
+      content: Type.Optional(Type.String()),
+      tool_calls: Type.Optional(
+        Type.Array(
+          Type.Object({
+            id: Type.Optional(Type.String()),
+            function: Type.Object({
+              name: Type.String({ minLength: 1 }),
+              arguments: Type.Optional(Type.Unknown()),
+            }),
+          }),
+        ),
+      ),
+    }),
+  ),
+  done: Type.Boolean(),
+  done_reason: Type.Optional(Type.String()),
+  prompt_eval_count: Type.Optional(Type.Number()),
+  eval_count: Type.Optional(Type.Number()),
+});
+
+export type OllamaChatChunk = Static<typeof OllamaChatShape>;
+
+export const OllamaChatValidator = Compile(OllamaChatShape);
+
+/** Ollama's calls carry arguments as an object (a string from some servers is kept as it is) and no id. */
+export function readOllamaToolCalls(chunk: OllamaChatChunk): ChatToolCall[] {
+  return (chunk.message?.tool_calls ?? []).map((call) => ({
+    id: call.id || generateToolCallId(),
+    type: "function",
+    function: {
+      name: call.function.name,
+      arguments:
+        typeof call.function.arguments === "string"
+          ? call.function.arguments
+          : JSON.stringify(call.function.arguments ?? {}),
+    },
+  }));
+}
+
+/** prompt_eval_count and eval_count; Ollama leaves out a count that is zero (a fully cached prompt). */
+export function mapOllamaUsage(chunk: OllamaChatChunk): ChatUsage {
+  const prompt = chunk.prompt_eval_count ?? 0;
+  const completion = chunk.eval_count ?? 0;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+/** `/api/chat` with stream: false -> the result. Ollama has no response id. */
+export function parseOllamaResponse(body: unknown, where: string): Omit<ChatResult, "warnings"> {
+  const chunk = expectShape(OllamaChatValidator, body, where);
+  const toolCalls = readOllamaToolCalls(chunk);
+  const content = chunk.message?.content ?? "";
+  return {
+    text: content.length > 0 ? content : null,
+    toolCalls,
+    finishReason: mapOllamaFinishReason(chunk.done_reason, toolCalls.length > 0),
+    usage: mapOllamaUsage(chunk),
+  };
+}

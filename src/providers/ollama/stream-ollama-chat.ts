@@ -1,0 +1,33 @@
+import type { ChatRequest, ChatStream } from "../chat-spec.js";
+import { describeUrl, joinUrl, postStream } from "../http.js";
+import { secretsOf } from "../request-headers.js";
+import { cancelStream, chatStreamParts, expectStreamContentType } from "../run-chat-stream-parser.js";
+import type { ProviderTarget } from "../spec.js";
+import { readNdjson } from "../sse.js";
+import { convertToOllamaRequest } from "./convert-to-ollama-request.js";
+import { ollamaHeaders } from "./ollama-headers.js";
+import { OllamaStreamParser } from "./parse-ollama-stream.js";
+
+/** `POST {base}/api/chat` with stream: true: NDJSON (application/x-ndjson), one line per chunk. */
+export async function streamOllamaChat(
+  target: ProviderTarget,
+  request: ChatRequest,
+  signal?: AbortSignal,
+): Promise<ChatStream> {
+  const { body, warnings } = convertToOllamaRequest(request, { stream: true });
+  const url = joinUrl(target.baseUrl, "api/chat");
+  const where = describeUrl(url);
+  const secrets = secretsOf(target);
+  const response = await postStream(url, body, {
+    headers: ollamaHeaders(target),
+    timeoutMs: target.timeoutMs,
+    signal,
+    dispatcher: target.dispatcher,
+    secrets,
+    accept: "application/x-ndjson",
+  });
+  expectStreamContentType(response, /json/i, "newline-delimited JSON", where);
+  const lines = readNdjson(response.body, { where, secrets })[Symbol.asyncIterator]();
+  const parser = new OllamaStreamParser(where, secrets);
+  return { warnings, parts: chatStreamParts(lines, parser, { cancel: () => cancelStream(response) }) };
+}

@@ -1,0 +1,128 @@
+import type { ChatStreamPart, ChatUsage, FinishReason } from "../chat-spec.js";
+import { ProviderError, sanitizeUpstreamText } from "../errors.js";
+import { isRecord } from "../http.js";
+import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
+
+/**
+ * One `chat.completion.chunk` of OpenAI's stream, read into the gateway's terms:
+ *
+ *     {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o",
+ *      "choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}],"usage":null}
+ *
+ * `delta.content` becomes a text-delta, each `delta.tool_calls[]` entry a tool-call-delta (the first
+ * of a call carries id and name, later ones append arguments), `finish_reason` and `usage` (the last
+ * chunk, `choices: []`, when `stream_options.include_usage` was asked) are handed back rather than
+ * turned into a finish part: the finish comes once, at the end (see openai-chat-stream.ts). Only the
+ * first choice is read (the request never asks for more). Checked by hand, not by a schema: this
+ * runs for every token.
+ */
+
+export interface OpenAIChunkReading {
+  id?: string;
+  parts: ChatStreamPart[];
+  finishReason?: FinishReason;
+  usage?: ChatUsage;
+}
+
+/** `[DONE]`, the data of the event that ends OpenAI's stream. */
+export const OPENAI_STREAM_END = "[DONE]";
+
+/**
+ * `data` is the text of one SSE event other than `[DONE]`; `where` (host/path) and `secrets` are for
+ * messages. A chunk that is not JSON or not an object is bad_response; an `{error: {...}}` chunk
+ * (OpenAI sends one when a stream fails midway) is upstream_error with its sanitized message.
+ */
+export function parseOpenAIChunk(
+  data: string,
+  where: string,
+  secrets: readonly string[],
+): OpenAIChunkReading {
+  let chunk: unknown;
+  try {
+    chunk = JSON.parse(data) as unknown;
+  } catch (error) {
+    throw new ProviderError(
+      "bad_response",
+      `${where} sent a stream event that is not JSON: ${sanitizeUpstreamText(data, secrets)}`,
+      { cause: error },
+    );
+  }
+  if (!isRecord(chunk)) {
+    throw new ProviderError("bad_response", `${where} sent a stream event that is not an object`);
+  }
+  if (chunk.error !== undefined && chunk.error !== null) throw streamedError(chunk.error, where, secrets);
+
+  const reading: OpenAIChunkReading = { parts: [] };
+  if (typeof chunk.id === "string" && chunk.id.length > 0) reading.id = chunk.id;
+  const usage = parseOpenAIUsage(chunk.usage);
+  if (usage !== undefined) reading.usage = usage;
+
+  const choices = chunk.choices;
+  if (!Array.isArray(choices)) return reading;
+  const choice: unknown = choices.find(
+    (c: unknown) => isRecord(c) && (c.index === undefined || c.index === 0),
+  );
+  if (!isRecord(choice)) return reading;
+
+  const delta = choice.delta;
+  if (isRecord(delta)) {
+    if (typeof delta.content === "string" && delta.content.length > 0) {
+      reading.parts.push({ type: "text-delta", delta: delta.content });
+    }
+    if (Array.isArray(delta.tool_calls)) {
+      delta.tool_calls.forEach((call: unknown, position: number) => {
+        const part = toolCallDelta(call, position);
+        if (part !== undefined) reading.parts.push(part);
+      });
+    }
+  }
+  if (typeof choice.finish_reason === "string" && choice.finish_reason.length > 0) {
+    reading.finishReason = mapOpenAIFinishReason(choice.finish_reason);
+  }
+  return reading;
+}
+
+/**
+ * OpenAI's usage object; undefined when absent or null (every chunk but the last carries
+ * `"usage": null`). A total the upstream left out is the sum of the two counts.
+ */
+export function parseOpenAIUsage(value: unknown): ChatUsage | undefined {
+  if (!isRecord(value)) return undefined;
+  const prompt = count(value.prompt_tokens);
+  const completion = count(value.completion_tokens);
+  const total = count(value.total_tokens);
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: value.total_tokens === undefined ? prompt + completion : total,
+  };
+}
+
+function count(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.floor(value) : 0;
+}
+
+function toolCallDelta(call: unknown, position: number): ChatStreamPart | undefined {
+  if (!isRecord(call)) return undefined;
+  const fn = isRecord(call.function) ? call.function : {};
+  const part: Extract<ChatStreamPart, { type: "tool-call-delta" }> = {
+    type: "tool-call-delta",
+    // Some compatible servers leave out the index when they send each call whole.
+    index: typeof call.index === "number" && Number.isInteger(call.index) ? call.index : position,
+    argumentsDelta: typeof fn.arguments === "string" ? fn.arguments : "",
+  };
+  if (typeof call.id === "string" && call.id.length > 0) part.id = call.id;
+  if (typeof fn.name === "string" && fn.name.length > 0) part.name = fn.name;
+  if (fn.arguments !== undefined && fn.arguments !== null && typeof fn.arguments !== "string") {
+    // Arguments sent as an object (a few compatible servers) are still JSON to the caller.
+    part.argumentsDelta = JSON.stringify(fn.arguments);
+  }
+  return part;
+}
+
+function streamedError(error: unknown, where: string, secrets: readonly string[]): ProviderError {
+  const message =
+    isRecord(error) && typeof error.message === "string" ? error.message : JSON.stringify(error);
+  const excerpt = sanitizeUpstreamText(message, secrets);
+  return new ProviderError("upstream_error", `${where} failed mid-stream${excerpt ? `: ${excerpt}` : ""}`);
+}

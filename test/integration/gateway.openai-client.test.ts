@@ -1,0 +1,199 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeEachDialect } from "../support/databases.js";
+import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
+import type { FakeUpstream } from "../support/fake-upstreams/fake-server.js";
+import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
+import { type TestUser, useTestApp } from "../support/http-harness.js";
+
+const UPSTREAM_KEY = "sk-upstream-key-for-the-gateway-000";
+
+// The official openai client, pointed at Switchyard with a user's API key, as an app would use it.
+describeEachDialect("/v1 with the official openai client", (dialect) => {
+  const t = useTestApp(dialect);
+  let baseURL: string;
+  const fakes: Record<string, FakeUpstream> = {};
+
+  beforeAll(async () => {
+    fakes.alice = await startFakeOpenAI({ apiKey: UPSTREAM_KEY });
+    fakes.bob = await startFakeOpenAI({ apiKey: UPSTREAM_KEY });
+    fakes.anthropic = await startFakeAnthropic({ apiKey: UPSTREAM_KEY, models: ["claude-sonnet-4-5"] });
+    await t().app.listen({ port: 0, host: "127.0.0.1" });
+    const address = t().app.server.address();
+    baseURL = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/v1`;
+    const allow = await t().app.inject({
+      method: "PUT",
+      url: "/api/admin/settings/connections.allow_private_base_urls",
+      headers: t().admin.headers,
+      payload: { value: true },
+    });
+    expect(allow.statusCode).toBe(200);
+  });
+  afterAll(async () => {
+    for (const fake of Object.values(fakes)) await fake.close();
+  });
+
+  async function userWith(fake: FakeUpstream, providerType = "openai-compatible", model = "gpt-4o-mini") {
+    const user = await t().newUser();
+    const base = providerType === "anthropic" ? fake.url : `${fake.url}/v1`;
+    const created = await t().app.inject({
+      method: "POST",
+      url: "/api/llm-providers",
+      headers: user.headers,
+      payload: { name: "main", provider_type: providerType, base_url: base, api_key: UPSTREAM_KEY, model },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const key = await t().app.inject({
+      method: "POST",
+      url: "/api/users/me/api-keys",
+      headers: user.headers,
+      payload: { name: "app" },
+    });
+    return { user, client: new OpenAI({ apiKey: key.json().key, baseURL, maxRetries: 0 }) };
+  }
+
+  it("answers a completion from the user's own connection", async () => {
+    const { client } = await userWith(fakes.alice!);
+    const before = fakes.alice!.requests.length;
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hello there" }],
+    });
+    expect(completion.object).toBe("chat.completion");
+    expect(completion.choices[0]?.message.content).toContain("hello there");
+    expect(completion.choices[0]?.finish_reason).toBe("stop");
+    expect(completion.usage?.total_tokens).toBeGreaterThan(0);
+    expect(fakes.alice!.requests.length).toBe(before + 1);
+  });
+
+  it("streams a completion chunk by chunk, with usage when asked", async () => {
+    const { client } = await userWith(fakes.alice!);
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "stream me" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let finish: string | null | undefined;
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish ??= chunk.choices[0]?.finish_reason;
+      usage ??= chunk.usage;
+    }
+    expect(chunks).toBeGreaterThan(2);
+    expect(text).toContain("stream me");
+    expect(finish).toBe("stop");
+    expect(usage?.total_tokens).toBeGreaterThan(0);
+  });
+
+  it("another user's key resolves to that user's connection", async () => {
+    const alice = await userWith(fakes.alice!);
+    const bob = await userWith(fakes.bob!);
+    const [a0, b0] = [fakes.alice!.requests.length, fakes.bob!.requests.length];
+    await bob.client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(fakes.bob!.requests.length).toBe(b0 + 1);
+    expect(fakes.alice!.requests.length).toBe(a0);
+    await alice.client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(fakes.alice!.requests.length).toBe(a0 + 1);
+  });
+
+  it("translates for an Anthropic-format upstream, stream and not", async () => {
+    const { client } = await userWith(fakes.anthropic!, "anthropic", "claude-sonnet-4-5");
+    const completion = await client.chat.completions.create({
+      model: "claude-sonnet-4-5",
+      messages: [
+        { role: "system", content: "be brief" },
+        { role: "user", content: "translate me" },
+      ],
+      max_tokens: 100,
+    });
+    expect(completion.choices[0]?.message.content).toContain("translate me");
+    const sent = JSON.parse(fakes.anthropic!.requests.at(-1)!.body);
+    expect(sent.system).toBeDefined();
+    expect(sent.messages.every((m: { role: string }) => m.role !== "system")).toBe(true);
+
+    const stream = await client.chat.completions.create({
+      model: "claude-sonnet-4-5",
+      messages: [{ role: "user", content: "stream translated" }],
+      stream: true,
+    });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toContain("stream translated");
+  });
+
+  it("lists `<connection>/<model>` ids and embeds", async () => {
+    const { client } = await userWith(fakes.alice!, "openai-compatible", "text-embedding-3-small");
+    const models = await client.models.list();
+    const ids = models.data.map((m) => m.id);
+    expect(ids).toContain("main/text-embedding-3-small");
+    const embeddings = await client.embeddings.create({ model: "text-embedding-3-small", input: ["a", "b"] });
+    expect(embeddings.data).toHaveLength(2);
+    expect(embeddings.data[0]?.embedding.length).toBeGreaterThan(0);
+  });
+
+  it("errors come in OpenAI's envelope: a bad request is 400, no key is 401", async () => {
+    const { client } = await userWith(fakes.alice!);
+    await expect(
+      client.chat.completions.create({ model: "gpt-4o-mini", messages: [] }),
+    ).rejects.toMatchObject({ status: 400, error: { type: "invalid_request_error" } });
+    const anonymous = new OpenAI({
+      apiKey: "sy-not-a-real-key-000000000000000000000",
+      baseURL,
+      maxRetries: 0,
+    });
+    await expect(
+      anonymous.chat.completions.create({ model: "x", messages: [{ role: "user", content: "hi" }] }),
+    ).rejects.toMatchObject({ status: 401 });
+  });
+
+  it("a user with no connection gets a clear 400", async () => {
+    const user: TestUser = await t().newUser();
+    const key = (
+      await t().app.inject({
+        method: "POST",
+        url: "/api/users/me/api-keys",
+        headers: user.headers,
+        payload: { name: "k" },
+      })
+    ).json().key;
+    const client = new OpenAI({ apiKey: key, baseURL, maxRetries: 0 });
+    await expect(
+      client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+    ).rejects.toMatchObject({ status: 400 });
+  });
+
+  it("records every call in usage_records with user, key, connection, model and tokens", async () => {
+    const { user, client } = await userWith(fakes.alice!);
+    await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "count me" }],
+    });
+    // The recorder writes in batches off the hot path: poll until its interval has passed.
+    let rows: {
+      user_id: string;
+      model: string | null;
+      input_tokens: number;
+      status_code: number;
+      api_key_id: string | null;
+    }[] = [];
+    for (let i = 0; i < 40 && rows.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      rows = await t().sy.db.selectFrom("usage_records").selectAll().where("user_id", "=", user.id).execute();
+    }
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ model: "gpt-4o-mini", status_code: 200 });
+    expect(rows[0]?.input_tokens).toBeGreaterThan(0);
+    expect(rows[0]?.api_key_id).not.toBeNull();
+  });
+});

@@ -1,0 +1,194 @@
+import { describe, expect, it } from "vitest";
+import type { ChatStreamPart } from "../../src/providers/chat-spec.js";
+import { ChatWarnings } from "../../src/providers/chat-warnings.js";
+import type { UpstreamStream } from "../../src/providers/http.js";
+import { parseDataUrl } from "../../src/providers/parse-data-url.js";
+import { parseToolArguments } from "../../src/providers/parse-tool-arguments.js";
+import { stopSequencesOf, textOf, warnUnhandledExtras } from "../../src/providers/read-chat-request.js";
+import {
+  chatStreamParts,
+  expectStreamContentType,
+  type ChatStreamParser,
+} from "../../src/providers/run-chat-stream-parser.js";
+
+// Pure functions and an in-memory event source; nothing to fake.
+
+describe("parseDataUrl", () => {
+  it("reads base64 payloads and their media type", () => {
+    expect(parseDataUrl("data:image/png;base64,iVBORw0KGgo=")).toEqual({
+      mediaType: "image/png",
+      base64: "iVBORw0KGgo=",
+    });
+    expect(parseDataUrl("data:IMAGE/JPEG;base64,/9j/\n4AA=")).toEqual({
+      mediaType: "image/jpeg",
+      base64: "/9j/4AA=",
+    });
+  });
+
+  it("re-encodes a percent-encoded payload as base64; text/plain when no type is named", () => {
+    expect(parseDataUrl("data:image/svg+xml,%3Csvg%2F%3E")).toEqual({
+      mediaType: "image/svg+xml",
+      base64: Buffer.from("<svg/>").toString("base64"),
+    });
+    expect(parseDataUrl("data:,hi")).toEqual({ mediaType: "text/plain", base64: "aGk=" });
+  });
+
+  it("refuses what is not a data: URL or not base64", () => {
+    expect(parseDataUrl("https://example.com/a.png")).toBeUndefined();
+    expect(parseDataUrl("data:image/png;base64,not*base64")).toBeUndefined();
+    expect(parseDataUrl("data:image/png;base64")).toBeUndefined();
+  });
+});
+
+describe("parseToolArguments", () => {
+  it("parses a JSON object; empty is {}; anything else is {} and not ok", () => {
+    expect(parseToolArguments('{"a":1}')).toEqual({ value: { a: 1 }, ok: true });
+    expect(parseToolArguments("  ")).toEqual({ value: {}, ok: true });
+    expect(parseToolArguments("[1]")).toEqual({ value: {}, ok: false });
+    expect(parseToolArguments("{")).toEqual({ value: {}, ok: false });
+  });
+});
+
+describe("request readers", () => {
+  it("textOf joins text parts and skips images; stopSequencesOf lists stop", () => {
+    expect(
+      textOf([
+        { type: "text", text: "a" },
+        { type: "image_url", image_url: { url: "data:," } },
+        { type: "text", text: "b" },
+      ]),
+    ).toBe("ab");
+    expect(textOf(null)).toBe("");
+    expect(stopSequencesOf({ model: "m", messages: [], stop: "x" })).toEqual(["x"]);
+    expect(stopSequencesOf({ model: "m", messages: [], stop: [] })).toBeUndefined();
+  });
+
+  it("warnUnhandledExtras reports each unhandled extra once, skipping null and neutral values", () => {
+    const warnings = new ChatWarnings();
+    const request = {
+      model: "m",
+      messages: [],
+      extra: {
+        n: 2,
+        logprobs: false,
+        top_logprobs: 0,
+        service_tier: null,
+        parallel_tool_calls: true,
+        seed: 1,
+      },
+    };
+    warnUnhandledExtras(request, ["seed"], "X", warnings);
+    warnUnhandledExtras(request, ["seed"], "X", warnings);
+    expect(warnings.list).toEqual([{ setting: "n", message: "X does not support n; it was not sent" }]);
+  });
+});
+
+/** Events from an array, recording whether the source was returned (cancelled) early. */
+function source(events: number[]) {
+  const state = { returned: false, cancelled: 0 };
+  let i = 0;
+  const iterator: AsyncIterator<number> = {
+    next: () =>
+      Promise.resolve(
+        i < events.length ? { done: false, value: events[i++]! } : { done: true, value: undefined },
+      ),
+    return: () => {
+      state.returned = true;
+      return Promise.resolve({ done: true, value: undefined });
+    },
+  };
+  return { iterator, state, cancel: () => void state.cancelled++ };
+}
+
+const counting: () => ChatStreamParser<number> = () => ({
+  push: (n) => [{ type: "text-delta", delta: String(n) }],
+  end: () => [
+    {
+      type: "finish",
+      finishReason: "stop",
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    },
+  ],
+});
+
+describe("chatStreamParts", () => {
+  it("yields the first parts, then each event's parts, then the end's; a source read to its end is not cancelled", async () => {
+    const { iterator, state, cancel } = source([1, 2]);
+    const parts: ChatStreamPart[] = [];
+    for await (const part of chatStreamParts(iterator, counting(), {
+      cancel,
+      first: [{ type: "text-delta", delta: "0" }],
+    })) {
+      parts.push(part);
+    }
+    expect(parts.map((p) => (p.type === "text-delta" ? p.delta : p.type))).toEqual(["0", "1", "2", "finish"]);
+    expect(state).toEqual({ returned: false, cancelled: 0 });
+  });
+
+  it("breaking out cancels the upstream and returns the source", async () => {
+    const { iterator, state, cancel } = source([1, 2, 3]);
+    for await (const part of chatStreamParts(iterator, counting(), { cancel })) {
+      expect(part).toEqual({ type: "text-delta", delta: "1" });
+      break;
+    }
+    expect(state.returned).toBe(true);
+    expect(state.cancelled).toBeGreaterThan(0);
+  });
+
+  it("return() before the first next() still cancels (an async generator alone would skip its finally)", async () => {
+    const { iterator, state, cancel } = source([1]);
+    const parts = chatStreamParts(iterator, counting(), { cancel });
+    await parts.return!();
+    expect(state.cancelled).toBeGreaterThan(0);
+    expect(await parts.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("a parser error cancels and is thrown to the consumer", async () => {
+    const { iterator, state, cancel } = source([1, 2]);
+    const parser: ChatStreamParser<number> = {
+      push: (n) => {
+        if (n === 2) throw new Error("bad event");
+        return [];
+      },
+      end: () => [],
+    };
+    const parts = chatStreamParts(iterator, parser, { cancel });
+    await expect(parts.next()).rejects.toThrow("bad event");
+    expect(state).toMatchObject({ returned: true });
+    expect(state.cancelled).toBeGreaterThan(0);
+  });
+});
+
+describe("expectStreamContentType", () => {
+  const response = (type: string | undefined): UpstreamStream & { cancelled: boolean } => {
+    const r = {
+      status: 200,
+      headers: type === undefined ? {} : { "content-type": type },
+      body: (async function* () {})(),
+      cancelled: false,
+      cancel() {
+        r.cancelled = true;
+      },
+    };
+    return r;
+  };
+
+  it("lets the expected type and a missing one through; anything else is bad_response and cancels", () => {
+    expect(() =>
+      expectStreamContentType(
+        response("text/event-stream; charset=utf-8"),
+        /^text\/event-stream/,
+        "SSE",
+        "h",
+      ),
+    ).not.toThrow();
+    expect(() =>
+      expectStreamContentType(response(undefined), /^text\/event-stream/, "SSE", "h"),
+    ).not.toThrow();
+    const html = response("text/html; charset=utf-8");
+    expect(() => expectStreamContentType(html, /^text\/event-stream/, "an event stream", "h")).toThrow(
+      "h answered HTTP 200 with text/html, not an event stream",
+    );
+    expect(html.cancelled).toBe(true);
+  });
+});
