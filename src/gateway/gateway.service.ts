@@ -7,6 +7,7 @@ import {
 } from "../domain/connections/connection-target.js";
 import type { ConnectionRecord } from "../domain/connections/connections.repo.js";
 import type { ConnectionResolver, Resolution } from "../domain/connections/resolve-connection.js";
+import type { SettingsService } from "../domain/settings/settings.service.js";
 import { AppError, isAppError } from "../domain/errors.js";
 import { parseInput } from "../domain/validate.js";
 import type { ChatAdapter, ChatRequest, ChatStreamPart, ChatWarning } from "../providers/chat-spec.js";
@@ -22,7 +23,8 @@ import type { UsageEvent, UsageRecorder } from "./usage-recorder.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from "./with-retries.js";
 
 export interface GatewayDeps extends ConnectionTargetDeps {
-  resolver: Pick<ConnectionResolver, "resolve" | "usable">;
+  resolver: Pick<ConnectionResolver, "resolve" | "resolveWithFallbacks" | "usable">;
+  settings: Pick<SettingsService, "get">;
   /** The chat half of the connection's adapter; undefined where a type has none yet. */
   chatAdapterFor(type: ProviderType): ChatAdapter | undefined;
   usage: Pick<UsageRecorder, "record">;
@@ -79,28 +81,77 @@ export function createGateway(deps: GatewayDeps) {
     });
   };
 
-  async function resolve(actor: UserActor, model: string): Promise<Resolution & { adapter: ChatAdapter }> {
-    const resolution = await deps.resolver.resolve(actor.userId, model);
-    if (!resolution) {
+  type Callable = Resolution & { adapter: ChatAdapter; model: string };
+
+  const callable = (r: Resolution): Callable | undefined => {
+    const adapter = deps.chatAdapterFor(r.connection.providerType);
+    return adapter && r.model ? { ...r, adapter, model: r.model } : undefined;
+  };
+
+  /**
+   * The connection that serves the call and, when the `gateway.fallback_on_failure` setting is on,
+   * the defaults to try after it. The first must be callable (a clear 400 otherwise); fallbacks that
+   * are not (no chat adapter, no model) are skipped.
+   */
+  async function resolveChain(actor: UserActor, model: string): Promise<Callable[]> {
+    const fallback = await deps.settings.get("gateway.fallback_on_failure");
+    const chain = fallback
+      ? await deps.resolver.resolveWithFallbacks(actor.userId, model)
+      : [await deps.resolver.resolve(actor.userId, model)].filter((r): r is Resolution => r !== undefined);
+    const first = chain[0];
+    if (!first) {
       throw new AppError(
         "bad_request",
         "No connection serves this user: create one, set a profile, or name one as `<connection>/<model>`",
       );
     }
-    const adapter = deps.chatAdapterFor(resolution.connection.providerType);
-    if (!adapter) {
+    if (!deps.chatAdapterFor(first.connection.providerType)) {
       throw new AppError(
         "bad_request",
-        `Connections of type ${resolution.connection.providerType} cannot serve chat yet`,
+        `Connections of type ${first.connection.providerType} cannot serve this yet`,
       );
     }
-    if (!resolution.model) {
+    if (!first.model) {
       throw new AppError(
         "bad_request",
-        `The connection ${resolution.connection.name} has no default model: name one`,
+        `The connection ${first.connection.name} has no default model: name one`,
       );
     }
-    return { ...resolution, adapter };
+    return chain.map(callable).filter((r): r is Callable => r !== undefined);
+  }
+
+  /** Whether a failure of one connection is worth trying the next for (not the caller's own mistake). */
+  const worthFallingBack = (error: unknown) =>
+    error instanceof ConnectionNotCallable ||
+    (isProviderError(error) && (error.isRetryable || error.kind === "auth" || error.kind === "unreachable"));
+
+  /**
+   * Calls down the chain (with retries on each) until one answers; `onAttempt` tells the caller
+   * which connection is being tried, for usage and metrics.
+   */
+  async function firstAnswer<T>(
+    chain: Callable[],
+    call: (r: Callable, target: Awaited<ReturnType<typeof connectionTarget>>) => Promise<T>,
+    onAttempt: (r: Callable) => void,
+    signal: AbortSignal,
+  ): Promise<{ resolution: Callable; value: T }> {
+    for (const [i, resolution] of chain.entries()) {
+      onAttempt(resolution);
+      try {
+        const target = await connectionTarget(deps, resolution.connection);
+        return { resolution, value: await withRetries(() => call(resolution, target), retry, signal) };
+      } catch (error) {
+        if (i === chain.length - 1 || signal.aborted || !worthFallingBack(error)) throw error;
+        if (isProviderError(error)) {
+          deps.metrics.upstreamErrors.inc({
+            connection_id: resolution.connection.id,
+            provider_type: resolution.connection.providerType,
+            kind: error.kind,
+          });
+        }
+      }
+    }
+    throw new Error("unreachable: an empty chain is refused by resolveChain");
   }
 
   const usageOf = (
@@ -124,7 +175,13 @@ export function createGateway(deps: GatewayDeps) {
     error: unknown,
     connection: ConnectionRecord | undefined,
     record: (status: number, code: string) => void,
+    signal: AbortSignal,
   ): never => {
+    // The client went away (its abort is what failed the call): nothing to answer, nothing broke.
+    if (signal.aborted && !isAppError(error)) {
+      record(499, "client_closed");
+      throw new AppError("bad_request", "The client closed the request");
+    }
     if (isProviderError(error) && connection) {
       deps.metrics.upstreamErrors.inc({
         connection_id: connection.id,
@@ -159,17 +216,18 @@ export function createGateway(deps: GatewayDeps) {
         });
 
       try {
-        const resolved = await resolve(actor, body.model);
-        connection = resolved.connection;
-        upstreamModel = resolved.model;
-        const target = await connectionTarget(deps, resolved.connection);
-        const request = toChatRequest(body, resolved.model!);
+        const chain = await resolveChain(actor, body.model);
+        const onAttempt = (r: Callable) => {
+          connection = r.connection;
+          upstreamModel = r.model;
+        };
         const created = Math.floor(Date.now() / 1000);
 
         if (!body.stream) {
-          const result = await withRetries(
-            () => resolved.adapter.doGenerate(target, request, signal),
-            retry,
+          const { value: result } = await firstAnswer(
+            chain,
+            (r, target) => r.adapter.doGenerate(target, toChatRequest(body, r.model), signal),
+            onAttempt,
             signal,
           );
           record(200, null, { input: result.usage.prompt_tokens, output: result.usage.completion_tokens });
@@ -182,10 +240,11 @@ export function createGateway(deps: GatewayDeps) {
           };
         }
 
-        // Retries happen only here, before the first byte: once streaming, an error ends the stream.
-        const stream = await withRetries(
-          () => resolved.adapter.doStream(target, request, signal),
-          retry,
+        // Retries and fallbacks happen only here, before the first byte: once streaming, an error ends the stream.
+        const { value: stream } = await firstAnswer(
+          chain,
+          (r, target) => r.adapter.doStream(target, toChatRequest(body, r.model), signal),
+          onAttempt,
           signal,
         );
         const encoder = createChunkEncoder(
@@ -196,9 +255,15 @@ export function createGateway(deps: GatewayDeps) {
         );
         async function* events(): AsyncIterable<string> {
           let finished = false;
+          // Held explicitly so every way out (done, error, the client gone) releases the upstream.
+          const parts = (stream.parts as AsyncIterable<ChatStreamPart>)[Symbol.asyncIterator]();
           try {
             yield encoder.start();
-            for await (const part of stream.parts as AsyncIterable<ChatStreamPart>) {
+            for (;;) {
+              if (signal.aborted) break;
+              const next = await parts.next();
+              if (next.done) break;
+              const part = next.value;
               if (part.type === "finish") {
                 finished = true;
                 record(200, null, { input: part.usage.prompt_tokens, output: part.usage.completion_tokens });
@@ -209,6 +274,7 @@ export function createGateway(deps: GatewayDeps) {
           } catch (error) {
             if (signal.aborted) {
               record(499, "client_closed");
+              finished = true;
               return;
             }
             const appError = isProviderError(error) ? mapProviderError(error) : undefined;
@@ -220,14 +286,17 @@ export function createGateway(deps: GatewayDeps) {
               });
             }
             record(502, appError?.code ?? "internal_error");
+            finished = true;
             yield encoder.error(appError?.message ?? "The stream failed", "api_error");
             return;
+          } finally {
+            await parts.return?.();
+            if (!finished) record(signal.aborted ? 499 : 200, signal.aborted ? "client_closed" : null);
           }
-          if (!finished) record(signal.aborted ? 499 : 200, signal.aborted ? "client_closed" : null);
         }
         return { kind: "stream", warnings: stream.warnings, events: events(), headers: admitted.headers };
       } catch (error) {
-        return fail(error, connection, (status, code) => record(status, code));
+        return fail(error, connection, (status, code) => record(status, code), signal);
       }
     },
 
@@ -246,20 +315,16 @@ export function createGateway(deps: GatewayDeps) {
           errorCode,
         });
       try {
-        const resolved = await resolve(actor, body.model);
-        connection = resolved.connection;
-        upstreamModel = resolved.model;
-        if (!resolved.adapter.doEmbed) {
-          throw new AppError(
-            "bad_request",
-            `Connections of type ${resolved.connection.providerType} have no embeddings`,
-          );
-        }
-        const doEmbed = resolved.adapter.doEmbed.bind(resolved.adapter);
-        const target = await connectionTarget(deps, resolved.connection);
-        const result = await withRetries(
-          () => doEmbed(target, { ...body, model: resolved.model! }, signal),
-          retry,
+        const chain = (await resolveChain(actor, body.model)).filter((r) => r.adapter.doEmbed !== undefined);
+        if (chain.length === 0)
+          throw new AppError("bad_request", "The resolved connection has no embeddings endpoint");
+        const { value: result } = await firstAnswer(
+          chain,
+          (r, target) => r.adapter.doEmbed!(target, { ...body, model: r.model }, signal),
+          (r) => {
+            connection = r.connection;
+            upstreamModel = r.model;
+          },
           signal,
         );
         record(200, null, result.usage.prompt_tokens);
@@ -275,7 +340,7 @@ export function createGateway(deps: GatewayDeps) {
           usage: result.usage,
         };
       } catch (error) {
-        return fail(error, connection, (status, code) => record(status, code));
+        return fail(error, connection, (status, code) => record(status, code), signal);
       }
     },
 

@@ -26,6 +26,7 @@ describe("settings registry", () => {
       "auth.registration",
       "auth.access_token_ttl_seconds",
       "gateway.fallback_to_system_default",
+      "gateway.fallback_on_failure",
       "connections.allow_private_base_urls",
       "connections.env_key_allowlist",
       "health.periodic_checks",

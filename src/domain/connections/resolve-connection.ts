@@ -26,6 +26,13 @@ export interface ConnectionResolver {
    * if the setting allows. Undefined when nothing serves the user.
    */
   resolve(userId: string, requestedModel?: string): Promise<Resolution | undefined>;
+  /**
+   * The resolution first, then the defaults after it in the same order (org defaults, the system
+   * default), for falling back when the first fails. An explicit `<name>/<model>` has no fallbacks:
+   * the caller chose that connection. A fallback uses its own default model, since the model asked of
+   * the first may not exist on another provider.
+   */
+  resolveWithFallbacks(userId: string, requestedModel?: string): Promise<Resolution[]>;
   /** The connections a user may call, for /v1/models. */
   usable(userId: string): Promise<ConnectionRecord[]>;
   /** After any change to connections, memberships or settings: every instance drops its answers. */
@@ -65,6 +72,9 @@ export function createConnectionResolver(deps: {
 
   return {
     async resolve(userId, requestedModel) {
+      return (await this.resolveWithFallbacks(userId, requestedModel))[0];
+    },
+    async resolveWithFallbacks(userId, requestedModel) {
       const c = await candidates(userId);
       if (requestedModel) {
         const slash = requestedModel.indexOf("/");
@@ -72,13 +82,22 @@ export function createConnectionResolver(deps: {
           const name = requestedModel.slice(0, slash);
           const named = c.usable.find((x) => x.name === name);
           if (named)
-            return { connection: named, model: requestedModel.slice(slash + 1) || named.model || undefined };
+            return [
+              { connection: named, model: requestedModel.slice(slash + 1) || named.model || undefined },
+            ];
         }
       }
-      const connection =
-        c.userDefault ?? c.orgDefaults[0] ?? (c.fallbackToSystem ? c.systemDefault : undefined);
-      if (!connection) return undefined;
-      return { connection, model: requestedModel ?? connection.model ?? undefined };
+      const chain = [
+        c.userDefault,
+        ...c.orgDefaults,
+        c.fallbackToSystem ? c.systemDefault : undefined,
+      ].filter((x): x is ConnectionRecord => x !== undefined);
+      return chain.map((connection, i) => ({
+        connection,
+        model:
+          (i === 0 ? (requestedModel ?? connection.model) : (connection.model ?? requestedModel)) ??
+          undefined,
+      }));
     },
     usable: async (userId) => (await candidates(userId)).usable,
     invalidateAll: () => deps.cache.clear(),

@@ -36,6 +36,12 @@ export const SETTINGS = {
     description:
       "Whether a user with no connection of their own and no organization default is served by the system default connection.",
   }),
+  "gateway.fallback_on_failure": defineSetting({
+    schema: Type.Boolean(),
+    default: false,
+    description:
+      "When a call fails before its first byte (after retries), whether the gateway tries the next default in the resolution order (org, then system) instead of answering the error.",
+  }),
   "connections.allow_private_base_urls": defineSetting({
     schema: Type.Boolean(),
     default: false,

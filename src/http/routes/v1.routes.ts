@@ -69,7 +69,13 @@ export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> 
         .header("content-type", "text/event-stream; charset=utf-8")
         .header("cache-control", "no-cache")
         .header("x-accel-buffering", "no");
-      return reply.send(Readable.from(result.events, { objectMode: false }));
+      const events = Readable.from(result.events, { objectMode: false });
+      // A client that goes away mid-stream leaves the generator parked at a yield; destroying the
+      // readable ends it, which releases the upstream call.
+      reply.raw.once("close", () => {
+        if (!reply.raw.writableFinished) events.destroy();
+      });
+      return reply.send(events);
     },
   );
 

@@ -1,0 +1,78 @@
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { generateText, streamText } from "ai";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeEachDialect } from "../support/databases.js";
+import type { FakeUpstream } from "../support/fake-upstreams/fake-server.js";
+import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
+import { useTestApp } from "../support/http-harness.js";
+
+const UPSTREAM_KEY = "sk-upstream-ai-sdk-000000000000";
+
+// The AI SDK's OpenAI-compatible provider against Switchyard, as a TypeScript app would use it.
+describeEachDialect("/v1 with the AI SDK's OpenAI-compatible provider", (dialect) => {
+  const t = useTestApp(dialect);
+  let fake: FakeUpstream;
+  let baseURL: string;
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAI({ apiKey: UPSTREAM_KEY });
+    await t().app.listen({ port: 0, host: "127.0.0.1" });
+    const address = t().app.server.address();
+    baseURL = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/v1`;
+    const allow = await t().app.inject({
+      method: "PUT",
+      url: "/api/admin/settings/connections.allow_private_base_urls",
+      headers: t().admin.headers,
+      payload: { value: true },
+    });
+    expect(allow.statusCode).toBe(200);
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  it("generates and streams text on the user's connection", async () => {
+    const user = await t().newUser();
+    const created = await t().app.inject({
+      method: "POST",
+      url: "/api/llm-providers",
+      headers: user.headers,
+      payload: {
+        name: "main",
+        provider_type: "openai-compatible",
+        base_url: `${fake.url}/v1`,
+        api_key: UPSTREAM_KEY,
+        model: "m",
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const apiKey = (
+      await t().app.inject({
+        method: "POST",
+        url: "/api/users/me/api-keys",
+        headers: user.headers,
+        payload: { name: "sdk" },
+      })
+    ).json().key;
+    const switchyard = createOpenAICompatible({ name: "switchyard", baseURL, apiKey, includeUsage: true });
+
+    const generated = await generateText({
+      model: switchyard("main/m"),
+      prompt: "from the sdk",
+      maxRetries: 0,
+    });
+    expect(generated.text).toContain("from the sdk");
+    expect(generated.finishReason).toBe("stop");
+    expect(generated.usage.totalTokens).toBeGreaterThan(0);
+
+    const streamed = streamText({
+      model: switchyard("main/m"),
+      prompt: "streamed by the sdk",
+      maxRetries: 0,
+    });
+    let text = "";
+    for await (const delta of streamed.textStream) text += delta;
+    expect(text).toContain("streamed by the sdk");
+    expect((await streamed.usage).totalTokens).toBeGreaterThan(0);
+  });
+});
