@@ -40,6 +40,8 @@ import { createSettingsRepo } from "./domain/settings/settings.repo.js";
 import { createSettingsService, type SettingsService } from "./domain/settings/settings.service.js";
 import { createIdentityLookup } from "./domain/users/identity.js";
 import { createUsersRepo } from "./domain/users/users.repo.js";
+import { createUsageRepo } from "./domain/usage/usage.repo.js";
+import { createUsageService, type UsageService } from "./domain/usage/usage.service.js";
 import { createUsersService, type UsersService } from "./domain/users/users.service.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -74,6 +76,7 @@ export interface SwitchyardServices {
   connections: ConnectionsService;
   profile: ProfileService;
   health: ConnectionHealth;
+  usage: UsageService;
 }
 
 export interface Switchyard {
@@ -97,6 +100,8 @@ export interface Switchyard {
   connectionKey(connection: ConnectionRecord): Promise<string | undefined>;
   /** Resolves when the database answers within two seconds. */
   checkDatabase(): Promise<void>;
+  /** Writes the queued usage records now (they are otherwise written every couple of seconds). */
+  flushUsage(): Promise<void>;
   /** Flushes buffered writes and closes the database pool and Redis; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -261,6 +266,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
       settings,
       onChange: resolutionChanged,
     }),
+    usage: createUsageService({ repo: createUsageRepo({ db, dialect }) }),
   };
 
   const metrics = createMetrics();
@@ -295,6 +301,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     connectionsRepo,
     connectionKey,
     checkDatabase: () => pingDatabase(db, 2_000),
+    flushUsage: () => usage.flush(),
     close: () => {
       closing ??= (async () => {
         await Promise.all([lastUsed.close(), usage.close()]);

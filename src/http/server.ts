@@ -27,6 +27,7 @@ import { meRoutes } from "./routes/me.routes.js";
 import { orgsRoutes } from "./routes/orgs.routes.js";
 import { profileRoutes } from "./routes/profile.routes.js";
 import { metricsRoutes } from "./routes/metrics.routes.js";
+import { usageRoutes } from "./routes/usage.routes.js";
 import { v1Routes } from "./routes/v1.routes.js";
 
 export type HttpServerDeps = Pick<
@@ -89,5 +90,6 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   await app.register(adminSettingsRoutes, { settings: services.settings, authenticate });
   await app.register(adminAuditRoutes, { audit: services.audit, authenticate });
   await app.register(v1Routes, { gateway: deps.gateway, authenticate });
+  await app.register(usageRoutes, { usage: services.usage, authenticate });
   return app;
 }
