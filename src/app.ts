@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { LRUCache } from "lru-cache";
 import type { InvalidationBus } from "./cache/interface.js";
 import { createCachedMap, createMemoryBus } from "./cache/memory.js";
 import { createRedisBus } from "./cache/redis.js";
@@ -55,7 +56,6 @@ import {
 import { createGateway, type Gateway } from "./gateway/gateway.service.js";
 import { createGatewayLimits } from "./gateway/rate-limits.js";
 import { createUsageRecorder } from "./gateway/usage-recorder.js";
-import type { ChatAdapter } from "./providers/chat-spec.js";
 import { createProviderDispatchers } from "./providers/dispatchers.js";
 import { ProviderError } from "./providers/errors.js";
 import { adapterFor } from "./providers/registry.js";
@@ -207,8 +207,19 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     onChange: resolutionChanged,
   });
 
+  // Decrypting on every gateway call is repeated work: plaintexts are kept per (row, ciphertext), so a
+  // new key (a new ciphertext) is decrypted afresh and a stale entry is never served.
+  const decrypted = new LRUCache<string, string>({ max: 10_000 });
   const connectionKey = async (c: ConnectionRecord): Promise<string | undefined> => {
-    if (c.apiKeyEncrypted) return decryptSecret(keyring, c.apiKeyEncrypted, connectionAad(c.id, c.ownerKey));
+    if (c.apiKeyEncrypted) {
+      const cacheKey = `${c.id}\n${c.ownerKey}\n${c.apiKeyEncrypted}`;
+      let key = decrypted.get(cacheKey);
+      if (key === undefined) {
+        key = decryptSecret(keyring, c.apiKeyEncrypted, connectionAad(c.id, c.ownerKey));
+        decrypted.set(cacheKey, key);
+      }
+      return key;
+    }
     if (c.apiKeyRef && c.scope === "system") {
       // Checked again at call time: the allowlist may have shrunk since the connection was saved.
       const name = c.apiKeyRef.slice("env:".length);
@@ -276,10 +287,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     connectionKey,
     dispatchers,
     settings,
-    chatAdapterFor: (type) => {
-      const adapter: Partial<ChatAdapter> = adapterFor(type);
-      return typeof adapter.doGenerate === "function" ? (adapter as ChatAdapter) : undefined;
-    },
+    adapterFor,
     usage,
     limits: createGatewayLimits({ store: rateLimits, settings }),
     metrics,

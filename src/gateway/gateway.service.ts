@@ -23,10 +23,9 @@ import type { UsageEvent, UsageRecorder } from "./usage-recorder.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from "./with-retries.js";
 
 export interface GatewayDeps extends ConnectionTargetDeps {
-  resolver: Pick<ConnectionResolver, "resolve" | "resolveWithFallbacks" | "usable">;
+  resolver: Pick<ConnectionResolver, "resolveWithFallbacks" | "usable">;
   settings: Pick<SettingsService, "get">;
-  /** The chat half of the connection's adapter; undefined where a type has none yet. */
-  chatAdapterFor(type: ProviderType): ChatAdapter | undefined;
+  adapterFor(type: ProviderType): ChatAdapter;
   usage: Pick<UsageRecorder, "record">;
   limits: Pick<GatewayLimits, "admit" | "consumed">;
   metrics: Pick<Metrics, "gatewayRequests" | "upstreamErrors">;
@@ -84,31 +83,22 @@ export function createGateway(deps: GatewayDeps) {
   type Callable = Resolution & { adapter: ChatAdapter; model: string };
 
   const callable = (r: Resolution): Callable | undefined => {
-    const adapter = deps.chatAdapterFor(r.connection.providerType);
-    return adapter && r.model ? { ...r, adapter, model: r.model } : undefined;
+    return r.model ? { ...r, adapter: deps.adapterFor(r.connection.providerType), model: r.model } : undefined;
   };
 
   /**
    * The connection that serves the call and, when the `gateway.fallback_on_failure` setting is on,
    * the defaults to try after it. The first must be callable (a clear 400 otherwise); fallbacks that
-   * are not (no chat adapter, no model) are skipped.
+   * have no model are skipped.
    */
   async function resolveChain(actor: UserActor, model: string): Promise<Callable[]> {
-    const fallback = await deps.settings.get("gateway.fallback_on_failure");
-    const chain = fallback
-      ? await deps.resolver.resolveWithFallbacks(actor.userId, model)
-      : [await deps.resolver.resolve(actor.userId, model)].filter((r): r is Resolution => r !== undefined);
+    const resolutions = await deps.resolver.resolveWithFallbacks(actor.userId, model);
+    const chain = (await deps.settings.get("gateway.fallback_on_failure")) ? resolutions : resolutions.slice(0, 1);
     const first = chain[0];
     if (!first) {
       throw new AppError(
         "bad_request",
         "No connection serves this user: create one, set a profile, or name one as `<connection>/<model>`",
-      );
-    }
-    if (!deps.chatAdapterFor(first.connection.providerType)) {
-      throw new AppError(
-        "bad_request",
-        `Connections of type ${first.connection.providerType} cannot serve this yet`,
       );
     }
     if (!first.model) {

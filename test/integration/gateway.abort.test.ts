@@ -14,16 +14,8 @@ describeEachDialect("/v1 when the client goes away", (dialect) => {
 
   beforeAll(async () => {
     fake = await startFakeOpenAI({ apiKey: KEY });
-    await t().app.listen({ port: 0, host: "127.0.0.1" });
-    const address = t().app.server.address();
-    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-    const allow = await t().app.inject({
-      method: "PUT",
-      url: "/api/admin/settings/connections.allow_private_base_urls",
-      headers: t().admin.headers,
-      payload: { value: true },
-    });
-    expect(allow.statusCode).toBe(200);
+    base = (await t().listen()).replace(/\/v1$/, "");
+    await t().setting("connections.allow_private_base_urls", true);
   });
   afterAll(async () => {
     await fake?.close();

@@ -16,16 +16,8 @@ describeEachDialect("/v1 with the AI SDK's OpenAI-compatible provider", (dialect
 
   beforeAll(async () => {
     fake = await startFakeOpenAI({ apiKey: UPSTREAM_KEY });
-    await t().app.listen({ port: 0, host: "127.0.0.1" });
-    const address = t().app.server.address();
-    baseURL = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/v1`;
-    const allow = await t().app.inject({
-      method: "PUT",
-      url: "/api/admin/settings/connections.allow_private_base_urls",
-      headers: t().admin.headers,
-      payload: { value: true },
-    });
-    expect(allow.statusCode).toBe(200);
+    baseURL = await t().listen();
+    await t().setting("connections.allow_private_base_urls", true);
   });
   afterAll(async () => {
     await fake?.close();

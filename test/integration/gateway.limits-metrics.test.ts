@@ -13,13 +13,7 @@ describeEachDialect("/v1 rate limits and /metrics", (dialect) => {
 
   beforeAll(async () => {
     fake = await startFakeOpenAI({ apiKey: UPSTREAM_KEY });
-    const allow = await t().app.inject({
-      method: "PUT",
-      url: "/api/admin/settings/connections.allow_private_base_urls",
-      headers: t().admin.headers,
-      payload: { value: true },
-    });
-    expect(allow.statusCode).toBe(200);
+    await t().setting("connections.allow_private_base_urls", true);
   });
   afterAll(async () => {
     await fake?.close();

@@ -18,16 +18,8 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
     fakes.alice = await startFakeOpenAI({ apiKey: UPSTREAM_KEY });
     fakes.bob = await startFakeOpenAI({ apiKey: UPSTREAM_KEY });
     fakes.anthropic = await startFakeAnthropic({ apiKey: UPSTREAM_KEY, models: ["claude-sonnet-4-5"] });
-    await t().app.listen({ port: 0, host: "127.0.0.1" });
-    const address = t().app.server.address();
-    baseURL = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/v1`;
-    const allow = await t().app.inject({
-      method: "PUT",
-      url: "/api/admin/settings/connections.allow_private_base_urls",
-      headers: t().admin.headers,
-      payload: { value: true },
-    });
-    expect(allow.statusCode).toBe(200);
+    baseURL = await t().listen();
+    await t().setting("connections.allow_private_base_urls", true);
   });
   afterAll(async () => {
     for (const fake of Object.values(fakes)) await fake.close();

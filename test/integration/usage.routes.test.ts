@@ -11,13 +11,7 @@ describeEachDialect("GET /api/users/me/usage and /api/admin/usage", (dialect) =>
   let fake: FakeUpstream;
   beforeAll(async () => {
     fake = await startFakeOpenAI({ apiKey: KEY });
-    const allow = await t().app.inject({
-      method: "PUT",
-      url: "/api/admin/settings/connections.allow_private_base_urls",
-      headers: t().admin.headers,
-      payload: { value: true },
-    });
-    expect(allow.statusCode).toBe(200);
+    await t().setting("connections.allow_private_base_urls", true);
   });
   afterAll(async () => {
     await fake?.close();

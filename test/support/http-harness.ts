@@ -31,6 +31,10 @@ export interface TestApp {
   login(email: string, password: string): Promise<TestUser>;
   /** Every response body the suite's requests produced, for scanning for secrets. */
   bodies(): string;
+  /** Sets a setting as the admin, over HTTP, and fails the test if that is refused. */
+  setting(key: string, value: unknown): Promise<void>;
+  /** Listens on a free loopback port (for real HTTP clients) and returns the /v1 base URL. */
+  listen(): Promise<string>;
 }
 
 const unique = () => randomBytes(6).toString("hex");
@@ -96,6 +100,20 @@ export function useTestApp(dialect: Dialect, overrides: ConfigOverrides = {}): (
         return signIn(email, password);
       },
       bodies: () => seen.join("\n"),
+      setting: async (key, value) => {
+        const res = await app.inject({
+          method: "PUT",
+          url: `/api/admin/settings/${key}`,
+          headers: admin.headers,
+          payload: { value },
+        });
+        if (res.statusCode !== 200) throw new Error(`setting ${key} answered ${res.statusCode}: ${res.body}`);
+      },
+      listen: async () => {
+        await app.listen({ port: 0, host: "127.0.0.1" });
+        const address = app.server.address();
+        return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/v1`;
+      },
     };
   });
 

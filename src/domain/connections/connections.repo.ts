@@ -37,24 +37,11 @@ export interface Visibility {
   orgIds: readonly string[];
 }
 
-export interface NewConnection {
-  id: string;
-  scope: ConnectionScope;
-  userId: string | null;
-  orgId: string | null;
-  name: string;
-  providerType: ProviderType;
-  baseUrl: string | null;
-  model: string | null;
-  apiKeyEncrypted: string | null;
-  apiKeyRef: string | null;
-  apiKeyHint: string | null;
-  config: ConnectionConfig | null;
-  timeoutSeconds: number;
-  contextWindow: number | null;
-  isDefault: boolean;
-  isEnabled: boolean;
-}
+/** A row to insert: the record less what the database derives or fills in. */
+export type NewConnection = Omit<
+  ConnectionRecord,
+  "ownerKey" | "healthStatus" | "lastTestedAt" | "lastError" | "createdAt" | "updatedAt"
+>;
 
 export type ConnectionPatch = Partial<
   Pick<

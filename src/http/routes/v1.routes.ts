@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply } from "fastify";
 import { ChatCompletionRequest, EmbeddingsRequest } from "../../gateway/openai-request.schemas.js";
 import type { Gateway } from "../../gateway/gateway.service.js";
 import type { ChatWarning } from "../../providers/chat-spec.js";
@@ -32,12 +32,11 @@ function warningsHeader(reply: FastifyReply, warnings: ChatWarning[]): void {
 }
 
 /** Aborted when the client goes away before the answer is complete, which cancels the upstream call. */
-function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+function clientGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
   reply.raw.once("close", () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  void request;
   return controller.signal;
 }
 
@@ -61,7 +60,7 @@ export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> 
     },
     async (request, reply) => {
       const actor = await deps.authenticate(request);
-      const result = await deps.gateway.chat(actor, request.body, clientGone(request, reply));
+      const result = await deps.gateway.chat(actor, request.body, clientGone(reply));
       warningsHeader(reply, result.warnings);
       reply.headers(result.headers);
       if (result.kind === "json") return reply.send(result.body);
@@ -92,7 +91,7 @@ export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> 
     },
     async (request, reply) => {
       const actor = await deps.authenticate(request);
-      return reply.send(await deps.gateway.embeddings(actor, request.body, clientGone(request, reply)));
+      return reply.send(await deps.gateway.embeddings(actor, request.body, clientGone(reply)));
     },
   );
 
