@@ -83,7 +83,9 @@ export function createGateway(deps: GatewayDeps) {
   type Callable = Resolution & { adapter: ChatAdapter; model: string };
 
   const callable = (r: Resolution): Callable | undefined => {
-    return r.model ? { ...r, adapter: deps.adapterFor(r.connection.providerType), model: r.model } : undefined;
+    return r.model
+      ? { ...r, adapter: deps.adapterFor(r.connection.providerType), model: r.model }
+      : undefined;
   };
 
   /**
@@ -93,7 +95,9 @@ export function createGateway(deps: GatewayDeps) {
    */
   async function resolveChain(actor: UserActor, model: string): Promise<Callable[]> {
     const resolutions = await deps.resolver.resolveWithFallbacks(actor.userId, model);
-    const chain = (await deps.settings.get("gateway.fallback_on_failure")) ? resolutions : resolutions.slice(0, 1);
+    const chain = (await deps.settings.get("gateway.fallback_on_failure"))
+      ? resolutions
+      : resolutions.slice(0, 1);
     const first = chain[0];
     if (!first) {
       throw new AppError(
