@@ -49,7 +49,21 @@ const TTFC_N = fromEnv("BENCH_TTFC_N", 200, 10, 5000, true);
 const HIGH = fromEnv("BENCH_CONNECTIONS", 50, 2, 1000, true);
 const WARMUP_CONNECTIONS = 10;
 const PAUSE_MS = 300;
-const TARGET_COUNT = 4;
+const ALL_TARGETS = ["direct", "minimal", "switchyard", "portkey"];
+// BENCH_TARGETS=minimal,switchyard runs only those (the mock directly is always measured, since every
+// "added" figure is relative to it): a quicker loop while working on one of them.
+const SELECTED = new Set(
+  (process.env.BENCH_TARGETS ?? ALL_TARGETS.join(","))
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean)
+    .concat("direct"),
+);
+for (const name of SELECTED) {
+  if (!ALL_TARGETS.includes(name))
+    throw new Error(`BENCH_TARGETS: unknown target "${name}" (known: ${ALL_TARGETS.join(", ")})`);
+}
+const TARGET_COUNT = SELECTED.size;
 // When set, every child's whole output is also written to <dir>/<name>.log; BENCH_CPU_PROF=<dir>
 // runs Switchyard with --cpu-prof into that directory (written when it stops).
 const LOG_DIR = process.env.BENCH_LOG_DIR ? path.resolve(process.env.BENCH_LOG_DIR) : undefined;
@@ -674,30 +688,6 @@ async function main() {
   );
   const mock = await startMock();
   log(`mock upstream on 127.0.0.1:${mock.port}`);
-  const minimal = await startMinimalProxy(mock.port);
-  log(`minimal proxy on 127.0.0.1:${minimal.port}`);
-  const sy = await startSwitchyard(tmp, mock.port);
-  log(`switchyard on 127.0.0.1:${sy.port} (pid ${sy.entry.child.pid}, SQLite ${sy.dbFile})`);
-  const pk = await startPortkey(tmp);
-  const notes = [];
-  if (pk.patched) {
-    const note = `Portkey ${pk.version}: its streaming bug (TypeError: immutable, Portkey-AI/gateway#1389, #1550) was fixed at run time in a temp copy of build/start-server.js (\`new Response(p,e)\` -> a Response with copied headers); the installed package is unchanged`;
-    notes.push(note);
-    log(note);
-  } else {
-    const note = `Portkey ${pk.version}: the streaming fix was NOT applied (the pattern occurs ${pk.occurrences} times, expected once); its streaming answers may fail`;
-    notes.push(note);
-    log(`WARNING: ${note}`);
-  }
-  if (pk.firstChunkDelay)
-    notes.push(
-      "Portkey waits a fixed 25 ms before its first streamed chunk (setTimeout in its streaming code): its first-chunk time shows it",
-    );
-  notes.push(
-    "Portkey bound to 127.0.0.1 by a preloaded module (`node --import bench/gateway/listen-loopback.mjs`)",
-  );
-  log(`portkey on 127.0.0.1:${pk.port} (pid ${pk.entry.child.pid})`);
-
   const json = { "content-type": "application/json" };
   const targets = [
     {
@@ -708,23 +698,52 @@ async function main() {
       headers: json,
       pid: mock.entry.child.pid,
     },
-    {
+  ];
+  const notes = [];
+  const minimal = SELECTED.has("minimal") ? await startMinimalProxy(mock.port) : undefined;
+  if (minimal) {
+    log(`minimal proxy on 127.0.0.1:${minimal.port}`);
+    targets.push({
       key: "minimal",
       label: "minimal Node proxy",
       origin: `http://127.0.0.1:${minimal.port}`,
       path: "/v1/chat/completions",
       headers: json,
       pid: minimal.entry.child.pid,
-    },
-    {
+    });
+  }
+  const sy = SELECTED.has("switchyard") ? await startSwitchyard(tmp, mock.port) : undefined;
+  if (sy) {
+    log(`switchyard on 127.0.0.1:${sy.port} (pid ${sy.entry.child.pid}, SQLite ${sy.dbFile})`);
+    targets.push({
       key: "switchyard",
       label: "Switchyard",
       origin: `http://127.0.0.1:${sy.port}`,
       path: "/v1/chat/completions",
       headers: { authorization: `Bearer ${sy.key}` },
       pid: sy.entry.child.pid,
-    },
-    {
+    });
+  }
+  const pk = SELECTED.has("portkey") ? await startPortkey(tmp) : undefined;
+  if (pk) {
+    if (pk.patched) {
+      const note = `Portkey ${pk.version}: its streaming bug (TypeError: immutable, Portkey-AI/gateway#1389, #1550) was fixed at run time in a temp copy of build/start-server.js (\`new Response(p,e)\` -> a Response with copied headers); the installed package is unchanged`;
+      notes.push(note);
+      log(note);
+    } else {
+      const note = `Portkey ${pk.version}: the streaming fix was NOT applied (the pattern occurs ${pk.occurrences} times, expected once); its streaming answers may fail`;
+      notes.push(note);
+      log(`WARNING: ${note}`);
+    }
+    if (pk.firstChunkDelay)
+      notes.push(
+        "Portkey waits a fixed 25 ms before its first streamed chunk (setTimeout in its streaming code): its first-chunk time shows it",
+      );
+    notes.push(
+      "Portkey bound to 127.0.0.1 by a preloaded module (`node --import bench/gateway/listen-loopback.mjs`)",
+    );
+    log(`portkey on 127.0.0.1:${pk.port} (pid ${pk.entry.child.pid})`);
+    targets.push({
       key: "portkey",
       label: `Portkey ${pk.version}`,
       origin: `http://127.0.0.1:${pk.port}`,
@@ -735,8 +754,10 @@ async function main() {
         authorization: "Bearer x",
       },
       pid: pk.entry.child.pid,
-    },
-  ];
+    });
+  }
+  if (SELECTED.size < ALL_TARGETS.length)
+    notes.push(`only these targets were run: ${[...SELECTED].join(", ")}`);
 
   const results = new Map();
   const ttfc = new Map();
@@ -747,7 +768,7 @@ async function main() {
   let switchyardOk = 0;
   // Switchyard's RSS when idle after setup and at the end of each run: growth that does not level
   // off would be a leak.
-  const syRss = [`idle ${fmt(rssKb(sy.entry.child.pid) / 1024, 1)}`];
+  const syRss = sy ? [`idle ${fmt(rssKb(sy.entry.child.pid) / 1024, 1)}`] : [];
 
   for (const target of targets) {
     try {
@@ -807,27 +828,31 @@ async function main() {
 
   // Switchyard's usage rows, read once it has stopped (a graceful stop flushes the last batch).
   let usage;
-  await stopChild(sy.entry);
-  try {
-    const db = new Database(sy.dbFile, { readonly: true, fileMustExist: true });
-    const rows = db
-      .prepare(
-        "select status_code, count(*) as n from usage_records group by status_code order by status_code",
-      )
-      .all();
-    db.close();
-    const total = rows.reduce((sum, row) => sum + row.n, 0);
-    usage = `${fmtInt(total)} usage rows (${rows.map((r) => `${r.status_code}: ${r.n}`).join(", ")}) for ${fmtInt(switchyardOk)} answers counted by the bench (in-flight requests cut at the end of each run may add a few rows)`;
-    if (total < switchyardOk)
-      problems.push(`Switchyard recorded ${total} usage rows for ${switchyardOk} answered requests`);
-  } catch (error) {
-    usage = `could not read usage_records: ${error.message}`;
+  if (sy) {
+    await stopChild(sy.entry);
+    try {
+      const db = new Database(sy.dbFile, { readonly: true, fileMustExist: true });
+      const rows = db
+        .prepare(
+          "select status_code, count(*) as n from usage_records group by status_code order by status_code",
+        )
+        .all();
+      db.close();
+      const total = rows.reduce((sum, row) => sum + row.n, 0);
+      usage = `${fmtInt(total)} usage rows (${rows.map((r) => `${r.status_code}: ${r.n}`).join(", ")}) for ${fmtInt(switchyardOk)} answers counted by the bench (in-flight requests cut at the end of each run may add a few rows)`;
+      if (total < switchyardOk)
+        problems.push(`Switchyard recorded ${total} usage rows for ${switchyardOk} answered requests`);
+    } catch (error) {
+      usage = `could not read usage_records: ${error.message}`;
+    }
   }
   const grouped = (entry) => [...entry.problems].map(([key, count]) => `${count}x ${key}`).join("; ");
-  if (sy.entry.problems.size > 0) warnings.push(`Switchyard's log at warn and above: ${grouped(sy.entry)}`);
-  if (pk.entry.problems.size > 0) warnings.push(`Portkey printed error-looking lines: ${grouped(pk.entry)}`);
-  for (const entry of [mock.entry, minimal.entry]) {
-    if (entry.problems.size > 0) warnings.push(`the ${entry.name} printed: ${grouped(entry)}`);
+  if (sy && sy.entry.problems.size > 0)
+    warnings.push(`Switchyard's log at warn and above: ${grouped(sy.entry)}`);
+  if (pk && pk.entry.problems.size > 0)
+    warnings.push(`Portkey printed error-looking lines: ${grouped(pk.entry)}`);
+  for (const entry of [mock.entry, minimal?.entry]) {
+    if (entry && entry.problems.size > 0) warnings.push(`the ${entry.name} printed: ${grouped(entry)}`);
   }
 
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../domain/new-id.js";
 import type { Database } from "../db/schema.js";
 import type { Logger } from "../logger.js";
 
@@ -46,7 +46,7 @@ export function createUsageRecorder(deps: {
         .insertInto("usage_records")
         .values(
           batch.map((e) => ({
-            id: uuidv7(),
+            id: newId(),
             user_id: e.userId,
             api_key_id: e.apiKeyId,
             connection_id: e.connectionId,

@@ -14,6 +14,7 @@ import type { HttpApp } from "./http-app.js";
 import { registerOpenApi } from "./plugins/openapi.js";
 import { registerErrorHandling } from "./plugins/problem-errors.js";
 import { registerRequestId, requestIdFrom } from "./plugins/request-id.js";
+import { lazyChildLoggerFactory } from "./plugins/lazy-request-logger.js";
 import { registerRequestLog } from "./plugins/request-log.js";
 import { validatorCompiler } from "./plugins/validator-compiler.js";
 import { createRequestAuthenticator } from "./plugins/authenticate.js";
@@ -42,6 +43,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: deps.logger,
     genReqId: requestIdFrom,
+    childLoggerFactory: lazyChildLoggerFactory,
     // One line per request, written by registerRequestLog when the response is done, instead of
     // Fastify's two (incoming + completed): half the logging work on the gateway's hot path.
     logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
@@ -57,7 +59,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
 
   registerRequestId(app);
-  registerRequestLog(app);
+  registerRequestLog(app, deps.logger);
   registerErrorHandling(app);
   await registerOpenApi(app, { version: VERSION });
   for (const schema of [

@@ -149,7 +149,18 @@ describeEachDialect("HTTP skeleton", (dialect) => {
     expect(res.json()).toMatchObject({ code: "internal_error", detail: "An unexpected error occurred" });
     expect(res.body).not.toContain("hunter2");
     expect(res.body).not.toContain("secret_column");
-    expect(logs.text()).toContain("unhandled error");
+    // The error line and the access line carry the request id (the request's logger is made lazily).
+    const requestId = res.headers["x-request-id"];
+    const lines = logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: "unhandled error", request_id: requestId }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: "request failed",
+        request_id: requestId,
+        status: 500,
+        path: "/api/test/boom",
+      }),
+    );
   });
 
   it("never writes the Authorization header or cookies to the log", async () => {

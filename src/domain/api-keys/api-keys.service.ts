@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../new-id.js";
 import { hashOpaqueToken } from "../../secrets/opaque-token.js";
 import { type Actor, isAdmin } from "../actor.js";
 import type { AuditRecorder } from "../audit/audit.types.js";
@@ -60,7 +60,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
       }
       const { key, prefix } = generateApiKey();
       const record = await deps.repo.insert({
-        id: uuidv7(),
+        id: newId(),
         userId,
         name: body.name,
         keyHash: hashOpaqueToken(key),

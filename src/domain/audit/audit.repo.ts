@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../new-id.js";
 import type { AuditLogsTable, Database } from "../../db/schema.js";
 import { parseJson, toDate } from "../../db/values.js";
 import type { AuditPosition } from "./audit.cursor.js";
@@ -86,7 +86,7 @@ export function createAuditRepo({ db }: { db: Kysely<Database> }) {
     async insert(input: NewAuditLog, executor: Executor = db): Promise<AuditLogRecord> {
       const record: AuditLogRecord = {
         ...input,
-        id: uuidv7(),
+        id: newId(),
         actorLabel: fit(input.actorLabel, WIDTHS.actor_label),
         action: fit(input.action, WIDTHS.action),
         resourceType: fit(input.resourceType, WIDTHS.resource_type),

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../new-id.js";
 import type { Database } from "../../db/schema.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { RateLimitStore } from "../../ratelimit/interface.js";
@@ -52,7 +52,7 @@ export interface AuthServiceDeps {
 export function createAuthService(deps: AuthServiceDeps) {
   async function issueTokens(user: UserView, meta: RequestMeta, familyId: string): Promise<TokenPair> {
     const refreshToken = generateOpaqueToken(REFRESH_TOKEN_PREFIX);
-    const sessionId = uuidv7();
+    const sessionId = newId();
     await deps.sessions.insert({
       id: sessionId,
       userId: user.id,
@@ -86,7 +86,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const body = parseInput(RegisterBody, input);
       const email = normalizeEmail(body.email);
       const passwordHash = await deps.passwords.hash(body.password);
-      const id = uuidv7();
+      const id = newId();
       let roles: string[] = [];
       // Read before the transaction: on SQLite a read outside it would wait for the one connection
       // the transaction holds.
@@ -117,7 +117,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         resourceId: id,
         details: { email, admin: roles.includes("admin") },
       });
-      return issueTokens(view, meta, uuidv7());
+      return issueTokens(view, meta, newId());
     },
 
     async login(input: unknown, meta: RequestMeta): Promise<TokenPair> {
@@ -176,7 +176,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         resourceType: "user",
         resourceId: user.id,
       });
-      return issueTokens(view, meta, uuidv7());
+      return issueTokens(view, meta, newId());
     },
 
     /**

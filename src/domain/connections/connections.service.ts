@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../new-id.js";
 import { constraintViolation, violatedConstraintName } from "../../db/errors.js";
 import type { ConnectionScope, Database } from "../../db/schema.js";
 import { type Actor, isAdmin } from "../actor.js";
@@ -245,7 +245,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
         config: body.config ?? null,
       });
 
-      const id = uuidv7();
+      const id = newId();
       const ownerKey = ownerKeyOf(scope, userId, orgId);
       try {
         await withRetry(() =>

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../new-id.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { Actor } from "../actor.js";
 import { AppError } from "../errors.js";
@@ -47,7 +47,7 @@ export function createProfileService(deps: {
   async function ensure(userId: string): Promise<ConnectionRecord> {
     const existing = await deps.repo.defaultOf(`user:${userId}`);
     if (existing) return existing;
-    const id = uuidv7();
+    const id = newId();
     try {
       await deps.repo.insert({
         id,

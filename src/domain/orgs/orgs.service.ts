@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../new-id.js";
 import { constraintViolation } from "../../db/errors.js";
 import type { Database } from "../../db/schema.js";
 import { type Actor, isAdmin } from "../actor.js";
@@ -82,7 +82,7 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
     for (let attempt = 0; attempt < DERIVED_SLUG_ATTEMPTS; attempt++) {
       const slug = attempt === 0 ? base : withRandomSuffix(base);
       const now = new Date();
-      const org: StoredOrg = { id: uuidv7(), name, slug, createdAt: now, updatedAt: now };
+      const org: StoredOrg = { id: newId(), name, slug, createdAt: now, updatedAt: now };
       try {
         await db.transaction().execute(async (trx) => {
           const user = await repo.findUserById(actor.userId, trx);

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../new-id.js";
 import type { Dialect } from "../../db/database-url.js";
 import type { Database, SettingsTable } from "../../db/schema.js";
 import { toDate } from "../../db/values.js";
@@ -59,7 +59,7 @@ export function createSettingsRepo({ db, dialect }: SettingsRepoDeps) {
         updated_by: input.updatedBy,
         updated_at: new Date(),
       };
-      const insert = executor.insertInto("settings").values({ id: uuidv7(), key: input.key, ...changes });
+      const insert = executor.insertInto("settings").values({ id: newId(), key: input.key, ...changes });
       if (dialect === "mysql") {
         await insert.onDuplicateKeyUpdate(changes).execute();
       } else {

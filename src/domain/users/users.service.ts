@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../new-id.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { Database } from "../../db/schema.js";
 import { type Actor, isAdmin } from "../actor.js";
@@ -98,7 +98,7 @@ export function createUsersService(deps: UsersServiceDeps) {
       requireAdmin(actor);
       const body = parseInput(CreateUserBody, input);
       const email = normalizeEmail(body.email);
-      const id = uuidv7();
+      const id = newId();
       const roles = body.admin ? ["admin", "user"] : ["user"];
       const passwordHash = await deps.passwords.hash(body.password);
       try {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { FastifyInstance } from "fastify";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../../domain/new-id.js";
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -10,11 +10,13 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function requestIdFrom(request: IncomingMessage): string {
   const given = request.headers["x-request-id"];
-  return typeof given === "string" && SAFE_REQUEST_ID.test(given) ? given : uuidv7();
+  return typeof given === "string" && SAFE_REQUEST_ID.test(given) ? given : newId();
 }
 
 export function registerRequestId(app: FastifyInstance): void {
-  app.addHook("onRequest", async (request, reply) => {
+  // Callback-style hooks here and in the access log: no promise per request for synchronous work.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
 }

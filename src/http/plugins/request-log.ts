@@ -1,22 +1,33 @@
 import type { FastifyInstance } from "fastify";
+import type { Logger } from "../../logger.js";
 
 /**
  * One access-log line per request. Only method, path, status and time: never headers, query
  * strings or bodies, which is where credentials travel. Probes log at debug so they don't drown
  * the log under a load balancer's health checks.
  */
-export function registerRequestLog(app: FastifyInstance): void {
-  app.addHook("onResponse", async (request, reply) => {
+export function registerRequestLog(
+  app: FastifyInstance,
+  logger: Pick<Logger, "isLevelEnabled" | "error" | "info" | "debug">,
+): void {
+  app.addHook("onResponse", (request, reply, done) => {
     const path = request.url.split("?")[0] ?? request.url;
-    const line = {
-      method: request.method,
-      path,
-      status: reply.statusCode,
-      duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-    };
     const isProbe = path === "/healthz" || path === "/readyz" || path === "/metrics";
-    if (reply.statusCode >= 500) request.log.error(line, "request failed");
-    else if (isProbe) request.log.debug(line, "request completed");
-    else request.log.info(line, "request completed");
+    const failed = reply.statusCode >= 500;
+    const level = failed ? "error" : isProbe ? "debug" : "info";
+    // Nothing is built for a line the level drops (the gateway under load at warn).
+    if (logger.isLevelEnabled(level)) {
+      // Written by the root logger with the request id in the line: the same output as the
+      // request's own logger, without making it (see lazy-request-logger.ts).
+      const line = {
+        request_id: request.id,
+        method: request.method,
+        path,
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+      };
+      logger[level](line, failed ? "request failed" : "request completed");
+    }
+    done();
   });
 }

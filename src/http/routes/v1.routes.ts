@@ -1,10 +1,10 @@
-import { Readable } from "node:stream";
 import type { FastifyReply } from "fastify";
 import { ChatCompletionRequest, EmbeddingsRequest } from "../../gateway/openai-request.schemas.js";
 import type { Gateway } from "../../gateway/gateway.service.js";
 import type { ChatWarning } from "../../providers/chat-spec.js";
 import type { HttpApp } from "../http-app.js";
 import type { RequestAuthenticator } from "../plugins/authenticate.js";
+import { writeEventStream } from "../write-event-stream.js";
 
 export interface V1RoutesDeps {
   gateway: Pick<Gateway, "chat" | "embeddings" | "models">;
@@ -64,17 +64,21 @@ export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> 
       warningsHeader(reply, result.warnings);
       reply.headers(result.headers);
       if (result.kind === "json") return reply.send(result.body);
-      reply
-        .header("content-type", "text/event-stream; charset=utf-8")
-        .header("cache-control", "no-cache")
-        .header("x-accel-buffering", "no");
-      const events = Readable.from(result.events, { objectMode: false });
-      // A client that goes away mid-stream leaves the generator parked at a yield; destroying the
-      // readable ends it, which releases the upstream call.
-      reply.raw.once("close", () => {
-        if (!reply.raw.writableFinished) events.destroy();
+      // The events are written straight to the socket (see writeEventStream); Fastify's hooks that
+      // watch the response (access log, metrics) still run when it finishes.
+      reply.hijack();
+      const res = reply.raw;
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) res.setHeader(name, value);
+      }
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        "x-accel-buffering": "no",
       });
-      return reply.send(events);
+      await writeEventStream(result.events, res, (error) =>
+        request.log.error({ err: error }, "the event stream failed after it started"),
+      );
     },
   );
 

@@ -1,0 +1,61 @@
+import { once } from "node:events";
+import type { ServerResponse } from "node:http";
+
+/**
+ * Writes a stream of server-sent events to the response as they come, ending it when they end.
+ *
+ * Events produced together (one upstream read often carries several) go out in one write: the
+ * first event of a turn starts a batch, and the batch is written on the next tick, once everything
+ * the same read produced has been appended. That is one chunk and one syscall instead of one per
+ * event, without holding anything back for later input. A slow client is waited for (`drain`); a
+ * client that goes away stops the writing, and returning the iterator releases what feeds it.
+ */
+export async function writeEventStream(
+  events: AsyncIterable<string>,
+  res: ServerResponse,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  const iterator = events[Symbol.asyncIterator]();
+  let batch = "";
+  let scheduled = false;
+  let writable = true;
+  const flush = () => {
+    scheduled = false;
+    if (batch.length === 0 || res.destroyed) return;
+    writable = res.write(batch);
+    batch = "";
+  };
+  try {
+    for (;;) {
+      if (!writable && !res.destroyed) {
+        await drainedOrClosed(res);
+        writable = true;
+      }
+      const next = await iterator.next();
+      if (next.done === true || res.destroyed) break;
+      batch += next.value;
+      if (!scheduled) {
+        scheduled = true;
+        process.nextTick(flush);
+      }
+    }
+    flush();
+    if (!res.destroyed) res.end();
+  } catch (error) {
+    // Headers are out, so no error answer is possible: log it and cut the response, which tells
+    // the client the stream did not complete.
+    onError(error);
+    res.destroy();
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+async function drainedOrClosed(res: ServerResponse): Promise<void> {
+  const done = new AbortController();
+  try {
+    await Promise.race([once(res, "drain", done), once(res, "close", done)]);
+  } finally {
+    done.abort(); // removes the listener that did not fire
+  }
+}

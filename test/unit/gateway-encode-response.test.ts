@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { createChunkEncoder } from "../../src/gateway/encode-openai-response.js";
+
+/** Every `data:` event of an SSE text, JSON-parsed (`[DONE]` kept as the string). */
+function events(text: string): unknown[] {
+  expect(text.endsWith("\n\n")).toBe(true);
+  return text
+    .split("\n\n")
+    .filter((block) => block.length > 0)
+    .map((block) => {
+      expect(block.startsWith("data: ")).toBe(true);
+      const data = block.slice("data: ".length);
+      return data === "[DONE]" ? data : (JSON.parse(data) as unknown);
+    });
+}
+
+describe("the OpenAI chunk encoder", () => {
+  const id = 'chatcmpl-"quoted"\\id';
+  const model = "conn/mödel\u2028x";
+  const encoder = createChunkEncoder(id, model, 1_700_000_000, true);
+  const head = { id, object: "chat.completion.chunk", created: 1_700_000_000, model };
+
+  it("writes the role chunk, text deltas and the finish as OpenAI does", () => {
+    expect(events(encoder.start())).toEqual([
+      {
+        ...head,
+        choices: [
+          { index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null },
+        ],
+      },
+    ]);
+    const tricky = 'line\nbreak "quote" \\ back \u0000 nul \u2028 ls 😀 emoji </script>';
+    expect(events(encoder.part({ type: "text-delta", delta: tricky }))).toEqual([
+      { ...head, choices: [{ index: 0, delta: { content: tricky }, logprobs: null, finish_reason: null }] },
+    ]);
+    expect(
+      events(
+        encoder.part({
+          type: "finish",
+          finishReason: "length",
+          usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+        }),
+      ),
+    ).toEqual([
+      { ...head, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "length" }] },
+      { ...head, choices: [], usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } },
+      "[DONE]",
+    ]);
+  });
+
+  it("writes tool-call deltas with the id and name only on the first", () => {
+    expect(
+      events(
+        encoder.part({ type: "tool-call-delta", index: 1, id: "call_1", name: "f", argumentsDelta: '{"a"' }),
+      ),
+    ).toEqual([
+      {
+        ...head,
+        choices: [
+          {
+            index: 0,
+            delta: {
+              tool_calls: [
+                { index: 1, id: "call_1", type: "function", function: { name: "f", arguments: '{"a"' } },
+              ],
+            },
+            logprobs: null,
+            finish_reason: null,
+          },
+        ],
+      },
+    ]);
+    expect(events(encoder.part({ type: "tool-call-delta", index: 1, argumentsDelta: ":1}" }))).toEqual([
+      {
+        ...head,
+        choices: [
+          {
+            index: 0,
+            delta: { tool_calls: [{ index: 1, function: { arguments: ":1}" } }] },
+            logprobs: null,
+            finish_reason: null,
+          },
+        ],
+      },
+    ]);
+  });
+
+  it("leaves the usage chunk out unless it was asked for", () => {
+    const plain = createChunkEncoder("c", "m", 1, false);
+    const finish = events(
+      plain.part({
+        type: "finish",
+        finishReason: "stop",
+        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      }),
+    );
+    expect(finish).toHaveLength(2);
+    expect(finish[1]).toBe("[DONE]");
+  });
+
+  it("writes an error as OpenAI's envelope", () => {
+    expect(events(encoder.error('upstream "x" failed', "api_error"))).toEqual([
+      { error: { message: 'upstream "x" failed', type: "api_error", param: null, code: null } },
+    ]);
+  });
+});
