@@ -9,25 +9,45 @@ import type { UpstreamStream } from "./http.js";
 export interface ChatStreamParser<E> {
   push(event: E): ChatStreamPart[];
   /**
+   * True once the format's own end marker came (OpenAI's `[DONE]`) and the finish was returned:
+   * what follows is read only so the connection can be reused, for a bounded time (see drain).
+   */
+  readonly done?: boolean;
+  /**
    * The upstream stream ended: the parts still owed (Gemini's finish comes with the end), or a
    * ProviderError when the stream stopped before its end (no message_stop, no done).
    */
   end(): ChatStreamPart[];
 }
 
+/** What doStream read before handing a stream out (see startChatStream). */
+interface StreamStart<E> {
+  /** Parts made by the events read so far. */
+  first: readonly ChatStreamPart[];
+  /** Events of the last read that were not parsed yet, in order. */
+  rest: readonly E[];
+  /** The body ended during the start (parser.end() was called, its parts are in `first`). */
+  ended: boolean;
+}
+
 /**
- * The parts of a stream: a parser driven over the upstream's events, each part yielded as the event
- * that makes it arrives. `first` are parts made by events read before the stream was handed out
- * (doStream reads up to the first event to learn the response id). Leaving early (break, return(),
- * a parse error) cancels the upstream, even when the parts were never iterated at all (an async
- * generator's return() before its first next() would skip its finally, leaving the socket open).
+ * The parts of a stream: a parser driven over the upstream's events (read in arrays, as sse.ts hands
+ * them over), each part yielded as the event that makes it arrives. `start` is what was read before
+ * the stream was handed out (startChatStream). Leaving early (break, return(), a parse error)
+ * cancels the upstream, even when the parts were never iterated at all (an async generator's
+ * return() before its first next() would skip its finally, leaving the socket open).
  */
 export function chatStreamParts<E>(
-  events: AsyncIterator<E>,
+  events: AsyncIterator<readonly E[]>,
   parser: ChatStreamParser<E>,
-  options: { cancel: () => void; first?: readonly ChatStreamPart[] },
+  options: { cancel: () => void; start?: StreamStart<E> },
 ): AsyncIterableIterator<ChatStreamPart> {
-  const generator = drive(events, parser, options.first ?? [], options.cancel);
+  const generator = drive(
+    events,
+    parser,
+    options.start ?? { first: [], rest: [], ended: false },
+    options.cancel,
+  );
   return {
     next: () => generator.next(),
     async return(value?: unknown) {
@@ -45,19 +65,75 @@ export function chatStreamParts<E>(
   };
 }
 
-async function* drive<E>(
-  events: AsyncIterator<E>,
+/**
+ * Reads a stream's first events until `enough` says so (its id is known, a part was made), then
+ * hands the stream out: an error in those events (an error event first, a body with none) is
+ * thrown by doStream itself, while the gateway can still retry or fall back. Events of the same
+ * read past that point are parsed later, in order, so an error among them still comes after the
+ * parts before it. On failure the upstream is released.
+ */
+export async function startChatStream<E>(
+  events: AsyncIterator<readonly E[]>,
   parser: ChatStreamParser<E>,
-  first: readonly ChatStreamPart[],
-  cancel: () => void,
-): AsyncGenerator<ChatStreamPart, undefined> {
+  options: { cancel: () => void; enough: (first: readonly ChatStreamPart[]) => boolean },
+): Promise<AsyncIterableIterator<ChatStreamPart>> {
+  const first: ChatStreamPart[] = [];
+  let rest: readonly E[] = [];
   let ended = false;
   try {
-    for (const part of first) yield part;
+    read: for (;;) {
+      const next = await events.next();
+      if (next.done === true) {
+        ended = true;
+        first.push(...parser.end());
+        break;
+      }
+      const batch = next.value;
+      for (let i = 0; i < batch.length; i++) {
+        first.push(...parser.push(batch[i]!));
+        if (options.enough(first)) {
+          rest = batch.slice(i + 1);
+          break read;
+        }
+      }
+    }
+  } catch (error) {
+    options.cancel();
+    await events.return?.();
+    throw error;
+  }
+  return chatStreamParts(events, parser, { cancel: options.cancel, start: { first, rest, ended } });
+}
+
+async function* drive<E>(
+  events: AsyncIterator<readonly E[]>,
+  parser: ChatStreamParser<E>,
+  start: StreamStart<E>,
+  cancel: () => void,
+): AsyncGenerator<ChatStreamPart, undefined> {
+  let ended = start.ended;
+  try {
+    for (const part of start.first) yield part;
+    if (ended) return undefined;
+    for (const event of start.rest) {
+      for (const part of parser.push(event)) yield part;
+    }
     for (;;) {
+      if (parser.done === true) {
+        ended = true;
+        if (!(await drain(events))) {
+          // Given up with a read still pending: cancelling ends it; waiting on return() here could
+          // wait on that read.
+          cancel();
+          void events.return?.()?.catch(() => undefined);
+        }
+        return undefined;
+      }
       const next = await events.next();
       if (next.done === true) break;
-      for (const part of parser.push(next.value)) yield part;
+      for (const event of next.value) {
+        for (const part of parser.push(event)) yield part;
+      }
     }
     ended = true;
     for (const part of parser.end()) yield part;
@@ -68,6 +144,37 @@ async function* drive<E>(
     }
   }
   return undefined;
+}
+
+/** How long, and how many reads, drain() waits for the body to end after the format's end marker. */
+const DRAIN_MS = 1000;
+const DRAIN_READS = 8;
+
+/**
+ * Reads what follows the end marker (normally only the end of the body) so the response completes
+ * and its keep-alive socket goes back to the pool; destroying an unfinished body would close the
+ * socket and cost undici an error object per call. Runs after the finish was yielded, and gives up
+ * after DRAIN_MS or DRAIN_READS, so an upstream that keeps the answer open cannot hold the caller's
+ * loop. True when the body ended; false when it had to be given up (the caller cancels it). A
+ * failure here is not the caller's concern: the answer was whole.
+ */
+async function drain<E>(events: AsyncIterator<readonly E[]>): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(resolve, DRAIN_MS, "late");
+  });
+  try {
+    for (let i = 0; i < DRAIN_READS; i++) {
+      const result = await Promise.race([events.next(), late]);
+      if (result === "late") return false;
+      if (result.done === true) return true;
+    }
+    return false;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { parseToolArguments } from "../../src/providers/parse-tool-arguments.js"
 import { stopSequencesOf, textOf, warnUnhandledExtras } from "../../src/providers/read-chat-request.js";
 import {
   chatStreamParts,
+  startChatStream,
   expectStreamContentType,
   type ChatStreamParser,
 } from "../../src/providers/run-chat-stream-parser.js";
@@ -84,14 +85,16 @@ describe("request readers", () => {
 });
 
 /** Events from an array, recording whether the source was returned (cancelled) early. */
-function source(events: number[]) {
+/** Events in batches, as sse.ts hands them over: a number is a batch of one, an array a batch. */
+function source(events: (number | number[])[]) {
   const state = { returned: false, cancelled: 0 };
   let i = 0;
-  const iterator: AsyncIterator<number> = {
-    next: () =>
-      Promise.resolve(
-        i < events.length ? { done: false, value: events[i++]! } : { done: true, value: undefined },
-      ),
+  const iterator: AsyncIterator<readonly number[]> = {
+    next: () => {
+      if (i >= events.length) return Promise.resolve({ done: true, value: undefined });
+      const batch = events[i++]!;
+      return Promise.resolve({ done: false, value: Array.isArray(batch) ? batch : [batch] });
+    },
     return: () => {
       state.returned = true;
       return Promise.resolve({ done: true, value: undefined });
@@ -113,15 +116,21 @@ const counting: () => ChatStreamParser<number> = () => ({
 
 describe("chatStreamParts", () => {
   it("yields the first parts, then each event's parts, then the end's; a source read to its end is not cancelled", async () => {
-    const { iterator, state, cancel } = source([1, 2]);
+    const { iterator, state, cancel } = source([1, [2, 3]]);
     const parts: ChatStreamPart[] = [];
     for await (const part of chatStreamParts(iterator, counting(), {
       cancel,
-      first: [{ type: "text-delta", delta: "0" }],
+      start: { first: [{ type: "text-delta", delta: "0" }], rest: [], ended: false },
     })) {
       parts.push(part);
     }
-    expect(parts.map((p) => (p.type === "text-delta" ? p.delta : p.type))).toEqual(["0", "1", "2", "finish"]);
+    expect(parts.map((p) => (p.type === "text-delta" ? p.delta : p.type))).toEqual([
+      "0",
+      "1",
+      "2",
+      "3",
+      "finish",
+    ]);
     expect(state).toEqual({ returned: false, cancelled: 0 });
   });
 
@@ -156,6 +165,50 @@ describe("chatStreamParts", () => {
     await expect(parts.next()).rejects.toThrow("bad event");
     expect(state).toMatchObject({ returned: true });
     expect(state.cancelled).toBeGreaterThan(0);
+  });
+});
+
+describe("startChatStream", () => {
+  const failingOn = (bad: number): ChatStreamParser<number> => ({
+    push: (n) => {
+      if (n === bad) throw new Error(`bad event ${n}`);
+      return [{ type: "text-delta", delta: String(n) }];
+    },
+    end: () => [],
+  });
+
+  it("throws an error among the first events itself, and releases the upstream", async () => {
+    const { iterator, state, cancel } = source([[1, 2]]);
+    await expect(
+      startChatStream(iterator, failingOn(1), { cancel, enough: (first) => first.length > 0 }),
+    ).rejects.toThrow("bad event 1");
+    expect(state).toMatchObject({ returned: true });
+    expect(state.cancelled).toBeGreaterThan(0);
+  });
+
+  it("keeps the rest of the read for later, so an error after the start comes after the parts before it", async () => {
+    const { iterator, cancel } = source([[1, 2, 3]]);
+    const parts = await startChatStream(iterator, failingOn(3), {
+      cancel,
+      enough: (first) => first.length > 0,
+    });
+    const seen: string[] = [];
+    const error: unknown = await (async () => {
+      for await (const part of parts) if (part.type === "text-delta") seen.push(part.delta);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(["1", "2"]);
+    expect(error).toMatchObject({ message: "bad event 3" });
+  });
+
+  it("ends at once when the body ended during the start, without asking the parser to end twice", async () => {
+    const { iterator, cancel } = source([]);
+    let ends = 0;
+    const parser: ChatStreamParser<number> = { push: () => [], end: () => (ends++, counting().end()) };
+    const parts = await startChatStream(iterator, parser, { cancel, enough: () => false });
+    const all: ChatStreamPart[] = [];
+    for await (const part of parts) all.push(part);
+    expect(all.map((p) => p.type)).toEqual(["finish"]);
+    expect(ends).toBe(1);
   });
 });
 

@@ -289,8 +289,14 @@ describe("parseOpenAIUsage", () => {
   });
 });
 
-async function* events(...data: string[]): AsyncGenerator<SseEvent> {
-  for (const d of data) yield { data: d };
+/** One batch per event, as an upstream that flushes every event by itself sends them. */
+async function* events(...data: string[]): AsyncGenerator<SseEvent[]> {
+  for (const d of data) yield [{ data: d }];
+}
+
+/** All events in one batch, as a fast upstream (or the benchmark's mock) sends them. */
+async function* oneBatch(...data: string[]): AsyncGenerator<SseEvent[]> {
+  yield data.map((d) => ({ data: d }));
 }
 
 async function collect(parts: AsyncIterable<ChatStreamPart>): Promise<ChatStreamPart[]> {
@@ -328,7 +334,33 @@ describe("readOpenAIChatStream", () => {
         usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
       },
     ]);
-    expect(state.cancelled).toBeGreaterThan(0);
+    expect(state.cancelled).toBe(0); // read to its end: nothing to release
+  });
+
+  it("reads the same parts when every event comes in one read, and releases the upstream", async () => {
+    const { state, context: ctx } = context();
+    const stream = await readOpenAIChatStream(
+      oneBatch(
+        chunk(delta({ role: "assistant", content: "" })),
+        chunk(delta({ content: "Hel" })),
+        chunk(delta({ content: "lo" }, "stop")),
+        chunk([], { usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } }),
+        "[DONE]",
+      ),
+      ctx,
+    );
+    expect(stream.id).toBe("chatcmpl-1");
+    expect(await collect(stream.parts)).toEqual([
+      { type: "text-delta", delta: "Hel" },
+      { type: "text-delta", delta: "lo" },
+      {
+        type: "finish",
+        finishReason: "stop",
+        usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+      },
+    ]);
+    // The body ended by itself after [DONE]: read to its end, so its socket can be reused.
+    expect(state.cancelled).toBe(0);
   });
 
   it("finishes with zero usage when the upstream sent none", async () => {
@@ -435,9 +467,9 @@ describe("readOpenAIChatStream", () => {
 
   it("does not let an upstream that keeps the answer open after [DONE] hold the loop", async () => {
     const { state, context: ctx } = context();
-    async function* neverEnding(): AsyncGenerator<SseEvent> {
-      yield { data: chunk(delta({ content: "x" }, "stop")) };
-      yield { data: "[DONE]" };
+    async function* neverEnding(): AsyncGenerator<SseEvent[]> {
+      yield [{ data: chunk(delta({ content: "x" }, "stop")) }];
+      yield [{ data: "[DONE]" }];
       await new Promise(() => undefined);
     }
     const started = performance.now();

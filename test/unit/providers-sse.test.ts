@@ -15,9 +15,13 @@ async function* chunked(bytes: Uint8Array, cuts: readonly number[]): AsyncGenera
   yield bytes.subarray(start);
 }
 
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+/** Every batch's items in order; a batch is never empty. */
+async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[]> {
   const out: T[] = [];
-  for await (const item of iterable) out.push(item);
+  for await (const batch of batches) {
+    expect(batch.length).toBeGreaterThan(0);
+    out.push(...batch);
+  }
   return out;
 }
 
@@ -78,9 +82,9 @@ describe("readSseEvents", () => {
       yield encoder.encode("data: second\n\n");
     }
     const iterator = readSseEvents(body())[Symbol.asyncIterator]();
-    expect(await iterator.next()).toEqual({ done: false, value: { data: "first" } });
+    expect(await iterator.next()).toEqual({ done: false, value: [{ data: "first" }] });
     release();
-    expect(await iterator.next()).toEqual({ done: false, value: { data: "second" } });
+    expect(await iterator.next()).toEqual({ done: false, value: [{ data: "second" }] });
     expect((await iterator.next()).done).toBe(true);
   });
 
@@ -99,8 +103,8 @@ describe("readSseEvents", () => {
         finished = true;
       }
     }
-    for await (const event of readSseEvents(body())) {
-      expect(event.data).toBe("one");
+    for await (const events of readSseEvents(body())) {
+      expect(events).toEqual([{ data: "one" }, { data: "two" }]); // one chunk, one batch
       break;
     }
     expect(finished).toBe(true);

@@ -1,7 +1,7 @@
-import type { ChatRequest, ChatStream, ChatStreamPart } from "../chat-spec.js";
+import type { ChatRequest, ChatStream } from "../chat-spec.js";
 import { describeUrl, joinUrl, postStream } from "../http.js";
 import { secretsOf } from "../request-headers.js";
-import { cancelStream, chatStreamParts, expectStreamContentType } from "../run-chat-stream-parser.js";
+import { cancelStream, startChatStream, expectStreamContentType } from "../run-chat-stream-parser.js";
 import type { ProviderTarget } from "../spec.js";
 import { readSseEvents } from "../sse.js";
 import { readAnthropicError } from "./anthropic-error.js";
@@ -36,24 +36,9 @@ export async function streamAnthropicChat(
 
   const events = readSseEvents(response.body, { where, secrets })[Symbol.asyncIterator]();
   const parser = new AnthropicStreamParser(where, secrets);
-  const first: ChatStreamPart[] = [];
-  try {
-    while (parser.id === undefined && first.length === 0) {
-      const next = await events.next();
-      if (next.done === true) {
-        first.push(...parser.end()); // throws: the stream ended before message_stop
-        break;
-      }
-      first.push(...parser.push(next.value));
-    }
-  } catch (error) {
-    cancelStream(response);
-    await events.return?.();
-    throw error;
-  }
-  return {
-    warnings,
-    id: parser.id,
-    parts: chatStreamParts(events, parser, { cancel: () => cancelStream(response), first }),
-  };
+  const parts = await startChatStream(events, parser, {
+    cancel: () => cancelStream(response),
+    enough: (first) => parser.id !== undefined || first.length > 0,
+  });
+  return { warnings, id: parser.id, parts };
 }

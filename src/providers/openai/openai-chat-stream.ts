@@ -1,21 +1,81 @@
 import type { ChatStreamPart, ChatUsage, FinishReason } from "../chat-spec.js";
 import { ProviderError } from "../errors.js";
 import { generateToolCallId } from "../generate-tool-call-id.js";
+import { type ChatStreamParser, startChatStream } from "../run-chat-stream-parser.js";
 import type { SseEvent } from "../sse.js";
-import { OPENAI_STREAM_END, parseOpenAIChunk, type OpenAIChunkReading } from "./parse-openai-chunk.js";
+import { OPENAI_STREAM_END, parseOpenAIChunk } from "./parse-openai-chunk.js";
 
-const NO_USAGE: ChatUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+const NONE: ChatStreamPart[] = [];
 
 /**
- * OpenAI's SSE events as the gateway's stream: the deltas as they come, then exactly one finish with
+ * OpenAI's SSE events as the gateway's parts: the deltas as they come, then exactly one finish with
  * the last finish_reason and the usage of the usage chunk (zeros when the upstream sent none: not
- * invented). Resolves once the first chunk has been read, so its id is known and an error in it
- * (a first event that is `{error}` or not JSON) is still thrown before any part. `[DONE]` ends the
- * stream; a body that ends without it is accepted when a finish_reason came (some compatible
- * servers leave `[DONE]` out) and is bad_response otherwise (the stream was cut).
+ * invented), given when `[DONE]` arrives. A body that ends without `[DONE]` is accepted when a
+ * finish_reason came (some compatible servers leave it out) and is bad_response otherwise (the
+ * stream was cut). A tool call whose upstream sent no id gets one on its first delta.
+ */
+export class OpenAIStreamParser implements ChatStreamParser<SseEvent> {
+  id: string | undefined;
+  done = false;
+  private sawEvent = false;
+  private finishReason: FinishReason | undefined;
+  private usage: ChatUsage | undefined;
+  private readonly seenCalls = new Set<number>();
+
+  constructor(
+    private readonly where: string,
+    private readonly secrets: readonly string[],
+  ) {}
+
+  push(event: SseEvent): ChatStreamPart[] {
+    if (this.done) return NONE;
+    this.sawEvent = true;
+    const data = event.data;
+    if (data === OPENAI_STREAM_END) return [this.finish()];
+    if (data.length === 0) return NONE; // a keep-alive without a comment
+    const reading = parseOpenAIChunk(data, this.where, this.secrets);
+    if (this.id === undefined && reading.id !== undefined) this.id = reading.id;
+    if (reading.finishReason !== undefined) this.finishReason = reading.finishReason;
+    if (reading.usage !== undefined) this.usage = reading.usage;
+    for (const part of reading.parts) {
+      if (part.type === "tool-call-delta" && !this.seenCalls.has(part.index)) {
+        this.seenCalls.add(part.index);
+        if (part.id === undefined) part.id = generateToolCallId();
+      }
+    }
+    return reading.parts;
+  }
+
+  end(): ChatStreamPart[] {
+    if (this.done) return NONE;
+    if (!this.sawEvent) {
+      // A body with no event at all: an HTML page, or JSON from a server that ignored `stream`.
+      throw new ProviderError("bad_response", `${this.where} answered the stream request without any event`);
+    }
+    if (this.finishReason === undefined) {
+      throw new ProviderError("bad_response", `${this.where} ended the stream before it finished`);
+    }
+    return [this.finish()];
+  }
+
+  private finish(): ChatStreamPart {
+    this.done = true;
+    return {
+      type: "finish",
+      finishReason: this.finishReason ?? (this.seenCalls.size > 0 ? "tool_calls" : "stop"),
+      usage: this.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    };
+  }
+}
+
+/**
+ * The stream of an OpenAI-format answer, once its first events have been read: so the id is known,
+ * and an error in them (a first event that is `{error}` or not JSON, a body with no event at all) is
+ * thrown before any part, while the gateway can still retry or fall back. Reading the parts to the
+ * end, leaving early, or dropping them unread all release the upstream (`cancel`).
  */
 export async function readOpenAIChatStream(
-  events: AsyncIterable<SseEvent>,
+  events: AsyncIterable<readonly SseEvent[]>,
   context: {
     where: string;
     secrets: readonly string[];
@@ -23,115 +83,10 @@ export async function readOpenAIChatStream(
     cancel(): void;
   },
 ): Promise<{ id?: string; parts: AsyncIterable<ChatStreamPart> }> {
-  const { where, secrets } = context;
-  const iterator = events[Symbol.asyncIterator]();
-
-  /** The next chunk; "end" for `[DONE]`, undefined when the body ended without it. */
-  const next = async (): Promise<OpenAIChunkReading | "end" | undefined> => {
-    for (;;) {
-      const result = await iterator.next();
-      if (result.done === true) return undefined;
-      const data = result.value.data;
-      if (data === OPENAI_STREAM_END) return "end";
-      if (data.length === 0) continue; // a keep-alive without a comment
-      return parseOpenAIChunk(data, where, secrets);
-    }
-  };
-
-  let first: OpenAIChunkReading | "end" | undefined;
-  try {
-    first = await next();
-  } catch (error) {
-    context.cancel();
-    throw error;
-  }
-  if (first === undefined) {
-    // A body with no event at all: an HTML page, or JSON from a server that ignored `stream`.
-    context.cancel();
-    throw new ProviderError("bad_response", `${where} answered the stream request without any event`);
-  }
-
-  async function* parts(): AsyncGenerator<ChatStreamPart> {
-    let finishReason: FinishReason | undefined;
-    let usage: ChatUsage | undefined;
-    /** Tool calls by index, for the id of a call whose upstream sent none. */
-    const seenCalls = new Set<number>();
-    let reading = first;
-    try {
-      while (reading !== undefined && reading !== "end") {
-        for (const part of reading.parts) {
-          if (part.type === "tool-call-delta" && !seenCalls.has(part.index)) {
-            seenCalls.add(part.index);
-            if (part.id === undefined) part.id = generateToolCallId();
-          }
-          yield part;
-        }
-        if (reading.finishReason !== undefined) finishReason = reading.finishReason;
-        if (reading.usage !== undefined) usage = reading.usage;
-        reading = await next();
-      }
-      if (reading === undefined && finishReason === undefined) {
-        throw new ProviderError("bad_response", `${where} ended the stream before it finished`);
-      }
-      yield {
-        type: "finish",
-        finishReason: finishReason ?? (seenCalls.size > 0 ? "tool_calls" : "stop"),
-        usage: usage ?? { ...NO_USAGE },
-      };
-      if (reading === "end") await drain(iterator);
-    } finally {
-      context.cancel();
-    }
-  }
-
-  const id = first !== "end" ? first.id : undefined;
-  const stream = closingOnReturn(parts(), context.cancel);
-  return id === undefined ? { parts: stream } : { id, parts: stream };
-}
-
-/** How long, and how many events, drain() waits for the body to end after `[DONE]`. */
-const DRAIN_MS = 1000;
-const DRAIN_EVENTS = 8;
-
-/**
- * Reads what follows `[DONE]` (normally only the end of the body) so the response completes and its
- * keep-alive socket goes back to the pool; destroying an unfinished body would close the socket and
- * cost undici an error object per call. Runs after the finish was yielded, and gives up (the
- * finally then cancels) after DRAIN_MS or DRAIN_EVENTS, so an upstream that keeps the answer open
- * cannot hold the caller's loop. A failure here is not the caller's concern.
- */
-async function drain(iterator: AsyncIterator<SseEvent>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((resolve) => {
-    timer = setTimeout(resolve, DRAIN_MS, "late");
+  const parser = new OpenAIStreamParser(context.where, context.secrets);
+  const parts = await startChatStream(events[Symbol.asyncIterator](), parser, {
+    cancel: context.cancel,
+    enough: (first) => parser.id !== undefined || first.length > 0 || parser.done,
   });
-  try {
-    for (let i = 0; i < DRAIN_EVENTS; i++) {
-      const result = await Promise.race([iterator.next(), late]);
-      if (result === "late" || result.done === true) return;
-    }
-  } catch {
-    // the answer was complete; the finally releases the upstream either way
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * A generator's return() before its first next() skips its finally; this one also releases the
- * upstream then, so a stream dropped unread does not hold a socket.
- */
-function closingOnReturn<T>(generator: AsyncGenerator<T>, cancel: () => void): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator]: () => ({
-      next: () => generator.next(),
-      async return(value?: unknown) {
-        try {
-          return await generator.return(value as T);
-        } finally {
-          cancel();
-        }
-      },
-    }),
-  };
+  return parser.id === undefined ? { parts } : { id: parser.id, parts };
 }
