@@ -2,7 +2,6 @@ import type { Kysely } from "kysely";
 import { LRUCache } from "lru-cache";
 import type { InvalidationBus } from "./cache/interface.js";
 import { createCachedMap, createMemoryBus } from "./cache/memory.js";
-import { createRedisBus } from "./cache/redis.js";
 import { type Config, type ConfigOverrides, loadConfig } from "./config.js";
 import { createDatabase, type DatabaseHandle } from "./db/create-database.js";
 import { redactDatabaseUrl } from "./db/database-url.js";
@@ -48,7 +47,6 @@ import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import type { RateLimitStore } from "./ratelimit/interface.js";
 import { createMemoryRateLimitStore } from "./ratelimit/memory.js";
-import { createRedisRateLimitStore } from "./ratelimit/redis.js";
 import {
   createConnectionHealth,
   type ConnectionHealth,
@@ -145,9 +143,12 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
   }
   logger.debug({ database: redactDatabaseUrl(config.databaseUrl) }, "database ready");
 
-  const bus: InvalidationBus = config.redisUrl ? createRedisBus(config.redisUrl, logger) : createMemoryBus();
+  // The Redis client is loaded only when Redis is configured: the embedded default never needs it.
+  const bus: InvalidationBus = config.redisUrl
+    ? (await import("./cache/redis.js")).createRedisBus(config.redisUrl, logger)
+    : createMemoryBus();
   const rateLimits: RateLimitStore = config.redisUrl
-    ? createRedisRateLimitStore(config.redisUrl, logger)
+    ? (await import("./ratelimit/redis.js")).createRedisRateLimitStore(config.redisUrl, logger)
     : createMemoryRateLimitStore();
 
   const keyring = createKeyring({ current: masterKey, previous: config.previousMasterKeys });

@@ -1,9 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import SQLite from "better-sqlite3";
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
-import { createPool as createMysqlPool } from "mysql2";
-import pg from "pg";
 import { type DatabaseTarget, type Dialect, parseDatabaseTarget } from "./database-url.js";
 import type { Database } from "./schema.js";
 import { SqliteValuesPlugin } from "./sqlite-values-plugin.js";
@@ -46,26 +43,32 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
   };
 }
 
+/**
+ * Each driver is loaded when its dialect first connects (Kysely takes the pool as an async
+ * factory): an embedded SQLite instance never loads the PostgreSQL and MySQL drivers, which would
+ * cost it tens of megabytes of memory for nothing.
+ */
 function createDialect(target: DatabaseTarget, { poolSize, onIdleConnectionError }: DatabaseOptions) {
   switch (target.dialect) {
     case "sqlite":
       return createSqliteDialect(target.file);
     case "postgres":
       return new PostgresDialect({
-        pool: createPgPool(target.url, poolSize, onIdleConnectionError),
+        pool: () => createPgPool(target.url, poolSize, onIdleConnectionError),
       });
     case "mysql":
       return new MysqlDialect({
-        pool: createMysqlPool({
-          uri: target.url,
-          connectionLimit: poolSize,
-          connectTimeout: 5_000,
-          // Dates are written and read as UTC, whatever the server's own time zone.
-          timezone: "Z",
-          charset: "utf8mb4",
-          supportBigNumbers: true,
-          decimalNumbers: true,
-        }),
+        pool: async () =>
+          (await import("mysql2")).createPool({
+            uri: target.url,
+            connectionLimit: poolSize,
+            connectTimeout: 5_000,
+            // Dates are written and read as UTC, whatever the server's own time zone.
+            timezone: "Z",
+            charset: "utf8mb4",
+            supportBigNumbers: true,
+            decimalNumbers: true,
+          }),
         onCreateConnection: async (connection) => {
           await connection.executeQuery(CompiledQuery.raw("SET time_zone = '+00:00'"));
         },
@@ -73,7 +76,12 @@ function createDialect(target: DatabaseTarget, { poolSize, onIdleConnectionError
   }
 }
 
-function createPgPool(url: string, poolSize: number, onIdleError: ((error: Error) => void) | undefined) {
+async function createPgPool(
+  url: string,
+  poolSize: number,
+  onIdleError: ((error: Error) => void) | undefined,
+) {
+  const { default: pg } = await import("pg");
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -98,6 +106,7 @@ function createSqliteDialect(file: string) {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
   return new SqliteDialect({
     database: async () => {
+      const { default: SQLite } = await import("better-sqlite3");
       const sqlite = new SQLite(file);
       // WAL lets readers run beside the writer; the busy timeout waits out another process's write
       // lock instead of failing at once; foreign keys are off in SQLite unless asked for.
