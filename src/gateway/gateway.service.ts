@@ -61,6 +61,8 @@ const OPENAI_FIELDS = new Set([
   "n",
 ]);
 
+const NO_TOKENS = { input: 0, output: 0 };
+
 const completionId = () => `chatcmpl-${randomBytes(12).toString("base64url")}`;
 
 /**
@@ -148,20 +150,29 @@ export function createGateway(deps: GatewayDeps) {
     throw new Error("unreachable: an empty chain is refused by resolveChain");
   }
 
-  const usageOf = (
+  /** One call's usage row, built in one literal (this runs for every call). */
+  const usageEvent = (
     actor: UserActor,
     c: ConnectionRecord | undefined,
     endpoint: UsageEvent["endpoint"],
     model: string | undefined,
     started: number,
-  ) => ({
+    inputTokens: number,
+    outputTokens: number,
+    statusCode: number,
+    errorCode: string | null,
+  ): UsageEvent => ({
     userId: actor.userId,
     apiKeyId: actor.apiKeyId ?? null,
     connectionId: c?.id ?? null,
     endpoint,
     providerType: c?.providerType ?? null,
     model: model ?? null,
+    inputTokens,
+    outputTokens,
     latencyMs: performance.now() - started,
+    statusCode,
+    errorCode,
   });
 
   /** Upstream and setup failures as AppErrors, recorded in usage with the status they answer. */
@@ -200,14 +211,20 @@ export function createGateway(deps: GatewayDeps) {
       const started = performance.now();
       let connection: ConnectionRecord | undefined;
       let upstreamModel: string | undefined;
-      const record = (statusCode: number, errorCode: string | null, tokens = { input: 0, output: 0 }) =>
-        finished({
-          ...usageOf(actor, connection, "chat.completions", upstreamModel, started),
-          inputTokens: tokens.input,
-          outputTokens: tokens.output,
-          statusCode,
-          errorCode,
-        });
+      const record = (statusCode: number, errorCode: string | null, tokens = NO_TOKENS) =>
+        finished(
+          usageEvent(
+            actor,
+            connection,
+            "chat.completions",
+            upstreamModel,
+            started,
+            tokens.input,
+            tokens.output,
+            statusCode,
+            errorCode,
+          ),
+        );
 
       try {
         const chain = await resolveChain(actor, body.model);
@@ -301,13 +318,19 @@ export function createGateway(deps: GatewayDeps) {
       let connection: ConnectionRecord | undefined;
       let upstreamModel: string | undefined;
       const record = (statusCode: number, errorCode: string | null, tokens = 0) =>
-        finished({
-          ...usageOf(actor, connection, "embeddings", upstreamModel, started),
-          inputTokens: tokens,
-          outputTokens: 0,
-          statusCode,
-          errorCode,
-        });
+        finished(
+          usageEvent(
+            actor,
+            connection,
+            "embeddings",
+            upstreamModel,
+            started,
+            tokens,
+            0,
+            statusCode,
+            errorCode,
+          ),
+        );
       try {
         const chain = (await resolveChain(actor, body.model)).filter((r) => r.adapter.doEmbed !== undefined);
         if (chain.length === 0)

@@ -28,10 +28,8 @@ function resetText(ms: number): string {
 export function createGatewayLimits(deps: { store: RateLimitStore; settings: Pick<SettingsService, "get"> }) {
   async function limitsFor(actor: UserActor): Promise<Limit[]> {
     const limits: Limit[] = [];
-    const [userRequests, userTokens] = await Promise.all([
-      deps.settings.get("ratelimit.user_requests_per_minute"),
-      deps.settings.get("ratelimit.user_tokens_per_minute"),
-    ]);
+    const userRequests = await deps.settings.get("ratelimit.user_requests_per_minute");
+    const userTokens = await deps.settings.get("ratelimit.user_tokens_per_minute");
     if (userRequests > 0 || userTokens > 0)
       limits.push({ scope: "user", id: actor.userId, requests: userRequests, tokens: userTokens });
     if (actor.apiKeyId) {
