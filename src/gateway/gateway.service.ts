@@ -266,6 +266,7 @@ export function createGateway(deps: GatewayDeps) {
         );
         async function* events(): AsyncIterable<string> {
           let finished = false;
+          let handedOff = false;
           // Held explicitly so every way out (done, error, the client gone) releases the upstream.
           const parts = (stream.parts as AsyncIterable<ChatStreamPart>)[Symbol.asyncIterator]();
           try {
@@ -279,6 +280,12 @@ export function createGateway(deps: GatewayDeps) {
                 finished = true;
                 record(200, null, { input: part.usage.prompt_tokens, output: part.usage.completion_tokens });
                 spent(part.usage.total_tokens);
+                yield encoder.part(part);
+                // The answer is whole: the caller's response ends now, and whatever follows the
+                // upstream's end marker is read in the background, so its connection can be reused.
+                handedOff = true;
+                void settle(parts);
+                return;
               }
               yield encoder.part(part);
             }
@@ -301,7 +308,7 @@ export function createGateway(deps: GatewayDeps) {
             yield encoder.error(appError?.message ?? "The stream failed", "api_error");
             return;
           } finally {
-            await parts.return?.();
+            if (!handedOff) await parts.return?.();
             if (!finished) record(signal.aborted ? 499 : 200, signal.aborted ? "client_closed" : null);
           }
         }
@@ -383,6 +390,27 @@ export function createGateway(deps: GatewayDeps) {
 }
 
 export type Gateway = ReturnType<typeof createGateway>;
+
+/** The longest settle() reads a finished stream's remainder before releasing it. */
+const SETTLE_MS = 5_000;
+
+/**
+ * Reads a stream to its end after its finish (the adapter reads what follows the end marker, so
+ * the upstream's keep-alive connection goes back to the pool), and releases it if that takes longer
+ * than SETTLE_MS. Nothing read here reaches the caller, whose answer was already complete.
+ */
+async function settle(parts: AsyncIterator<ChatStreamPart>): Promise<void> {
+  const giveUp = setTimeout(() => void parts.return?.()?.catch(() => undefined), SETTLE_MS);
+  try {
+    while (!(await parts.next()).done) {
+      // parts after the finish are not the caller's
+    }
+  } catch {
+    // the answer was already whole
+  } finally {
+    clearTimeout(giveUp);
+  }
+}
 
 function toChatRequest(body: ChatCompletionRequest, model: string): ChatRequest {
   const known: Record<string, unknown> = {};

@@ -5,9 +5,11 @@ import type { ServerResponse } from "node:http";
  * Writes a stream of server-sent events to the response as they come, ending it when they end.
  *
  * Events produced together (one upstream read often carries several) go out in one write: the
- * first event of a turn starts a batch, and the batch is written on the next tick, once everything
- * the same read produced has been appended. That is one chunk and one syscall instead of one per
- * event, without holding anything back for later input. A slow client is waited for (`drain`); a
+ * first event of a turn starts a batch, and the batch is written by setImmediate, once everything
+ * the same read produced has been appended (and, when that read also ended the upstream's body, the
+ * last batch goes out with the end of the response). That is one chunk and one syscall instead of
+ * one per event, without holding anything back for later input: setImmediate runs in the same turn
+ * of the event loop, before it waits for more. A slow client is waited for (`drain`); a
  * client that goes away stops the writing, and returning the iterator releases what feeds it.
  */
 export async function writeEventStream(
@@ -25,6 +27,13 @@ export async function writeEventStream(
     writable = res.write(batch);
     batch = "";
   };
+  const end = () => {
+    if (res.destroyed) return;
+    // The last batch goes out with the end of the response: one write, not two.
+    if (batch.length > 0) res.end(batch);
+    else res.end();
+    batch = "";
+  };
   try {
     for (;;) {
       if (!writable && !res.destroyed) {
@@ -36,11 +45,10 @@ export async function writeEventStream(
       batch += next.value;
       if (!scheduled) {
         scheduled = true;
-        process.nextTick(flush);
+        setImmediate(flush);
       }
     }
-    flush();
-    if (!res.destroyed) res.end();
+    end();
   } catch (error) {
     // Headers are out, so no error answer is possible: log it and cut the response, which tells
     // the client the stream did not complete.

@@ -77,4 +77,38 @@ describeEachDialect("/v1 when the client goes away", (dialect) => {
     }
     expect(rows).toEqual([{ status_code: 499, error_code: "client_closed" }]);
   });
+
+  it("ends the caller's stream at its finish and keeps the upstream connection for the next call", async () => {
+    const user = await t().newUser();
+    const created = await t().app.inject({
+      method: "POST",
+      url: "/api/llm-providers",
+      headers: user.headers,
+      payload: {
+        name: "kept",
+        provider_type: "openai-compatible",
+        base_url: `${fake.url}/v1`,
+        api_key: KEY,
+        model: "m",
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const before = fake.requests.length;
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { ...user.headers, "content-type": "application/json" },
+        body: JSON.stringify({ model: "kept/m", stream: true, messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+      // The upstream's body is read to its end in the background; give it a moment.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const calls = fake.requests.slice(before).filter((r) => r.path.includes("/chat/completions"));
+    expect(calls).toHaveLength(3);
+    expect(calls.some((r) => r.closedEarly)).toBe(false);
+    expect(new Set(calls.map((r) => r.remotePort)).size).toBe(1);
+  });
 });
