@@ -10,12 +10,13 @@ import type { ConnectionResolver, Resolution } from "../domain/connections/resol
 import type { SettingsService } from "../domain/settings/settings.service.js";
 import { AppError, isAppError } from "../domain/errors.js";
 import { parseInput } from "../domain/validate.js";
-import type { ChatAdapter, ChatRequest, ChatStreamPart, ChatWarning } from "../providers/chat-spec.js";
+import type { ChatAdapter, ChatRequest, ChatWarning } from "../providers/chat-spec.js";
 import { presentError } from "../http/error-status.js";
 import { isProviderError } from "../providers/errors.js";
 import type { ProviderType } from "../providers/spec.js";
 import { createChunkEncoder, encodeChatCompletion } from "./encode-openai-response.js";
 import { mapProviderError } from "./map-provider-error.js";
+import { OpenAIEventStream } from "./openai-event-stream.js";
 import type { Metrics } from "../metrics.js";
 import type { GatewayLimits } from "./rate-limits.js";
 import { ChatCompletionRequest, EmbeddingsRequest } from "./openai-request.schemas.js";
@@ -264,36 +265,16 @@ export function createGateway(deps: GatewayDeps) {
           created,
           body.stream_options?.include_usage === true,
         );
-        async function* events(): AsyncIterable<string> {
-          let finished = false;
-          let handedOff = false;
-          // Held explicitly so every way out (done, error, the client gone) releases the upstream.
-          const parts = (stream.parts as AsyncIterable<ChatStreamPart>)[Symbol.asyncIterator]();
-          try {
-            yield encoder.start();
-            for (;;) {
-              if (signal.aborted) break;
-              const next = await parts.next();
-              if (next.done) break;
-              const part = next.value;
-              if (part.type === "finish") {
-                finished = true;
-                record(200, null, { input: part.usage.prompt_tokens, output: part.usage.completion_tokens });
-                spent(part.usage.total_tokens);
-                yield encoder.part(part);
-                // The answer is whole: the caller's response ends now, and whatever follows the
-                // upstream's end marker is read in the background, so its connection can be reused.
-                handedOff = true;
-                void settle(parts);
-                return;
-              }
-              yield encoder.part(part);
-            }
-          } catch (error) {
+        const events = new OpenAIEventStream(stream.parts[Symbol.asyncIterator](), encoder, {
+          signal,
+          onFinish: (part) => {
+            record(200, null, { input: part.usage.prompt_tokens, output: part.usage.completion_tokens });
+            spent(part.usage.total_tokens);
+          },
+          onFailure: (error) => {
             if (signal.aborted) {
               record(499, "client_closed");
-              finished = true;
-              return;
+              return undefined;
             }
             const appError = isProviderError(error) ? mapProviderError(error) : undefined;
             if (isProviderError(error) && connection) {
@@ -304,15 +285,11 @@ export function createGateway(deps: GatewayDeps) {
               });
             }
             record(502, appError?.code ?? "internal_error");
-            finished = true;
-            yield encoder.error(appError?.message ?? "The stream failed", "api_error");
-            return;
-          } finally {
-            if (!handedOff) await parts.return?.();
-            if (!finished) record(signal.aborted ? 499 : 200, signal.aborted ? "client_closed" : null);
-          }
-        }
-        return { kind: "stream", warnings: stream.warnings, events: events(), headers: admitted.headers };
+            return encoder.error(appError?.message ?? "The stream failed", "api_error");
+          },
+          onUnfinished: () => record(signal.aborted ? 499 : 200, signal.aborted ? "client_closed" : null),
+        });
+        return { kind: "stream", warnings: stream.warnings, events, headers: admitted.headers };
       } catch (error) {
         return fail(error, connection, (status, code) => record(status, code), signal);
       }
@@ -390,27 +367,6 @@ export function createGateway(deps: GatewayDeps) {
 }
 
 export type Gateway = ReturnType<typeof createGateway>;
-
-/** The longest settle() reads a finished stream's remainder before releasing it. */
-const SETTLE_MS = 5_000;
-
-/**
- * Reads a stream to its end after its finish (the adapter reads what follows the end marker, so
- * the upstream's keep-alive connection goes back to the pool), and releases it if that takes longer
- * than SETTLE_MS. Nothing read here reaches the caller, whose answer was already complete.
- */
-async function settle(parts: AsyncIterator<ChatStreamPart>): Promise<void> {
-  const giveUp = setTimeout(() => void parts.return?.()?.catch(() => undefined), SETTLE_MS);
-  try {
-    while (!(await parts.next()).done) {
-      // parts after the finish are not the caller's
-    }
-  } catch {
-    // the answer was already whole
-  } finally {
-    clearTimeout(giveUp);
-  }
-}
 
 function toChatRequest(body: ChatCompletionRequest, model: string): ChatRequest {
   const known: Record<string, unknown> = {};

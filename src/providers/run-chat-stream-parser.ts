@@ -32,37 +32,154 @@ interface StreamStart<E> {
 
 /**
  * The parts of a stream: a parser driven over the upstream's events (read in arrays, as sse.ts hands
- * them over), each part yielded as the event that makes it arrives. `start` is what was read before
- * the stream was handed out (startChatStream). Leaving early (break, return(), a parse error)
- * cancels the upstream, even when the parts were never iterated at all (an async generator's
- * return() before its first next() would skip its finally, leaving the socket open).
+ * them over), each part handed out as the event that makes it arrives. `start` is what was read
+ * before the stream was handed out (startChatStream). Leaving early (break, return(), a parse
+ * error, a failed read) cancels the upstream, even when the parts were never iterated at all.
  */
 export function chatStreamParts<E>(
   events: AsyncIterator<readonly E[]>,
   parser: ChatStreamParser<E>,
   options: { cancel: () => void; start?: StreamStart<E> },
 ): AsyncIterableIterator<ChatStreamPart> {
-  const generator = drive(
+  return new ParsedChatStream(
     events,
     parser,
     options.start ?? { first: [], rest: [], ended: false },
     options.cancel,
   );
-  return {
-    next: () => generator.next(),
-    async return(value?: unknown) {
-      options.cancel();
-      await generator.return(undefined);
-      return { done: true, value: value as undefined };
-    },
-    async throw(error?: unknown) {
-      options.cancel();
-      return generator.throw(error);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+}
+
+const NO_PARTS: readonly ChatStreamPart[] = [];
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * chatStreamParts' iterator, written out rather than as an async generator: it runs for every part
+ * of every stream, and a generator's yield costs several promises and resumptions where this costs
+ * one promise per part (the parts of one read are handed out from an array).
+ */
+class ParsedChatStream<E> implements AsyncIterableIterator<ChatStreamPart> {
+  private queue: readonly ChatStreamPart[];
+  private at = 0;
+  /** Events already read but not parsed yet (the rest of the start's last read). */
+  private unparsed: readonly E[];
+  /** A parse error, thrown once the parts made before it have been handed out. */
+  private failure: { error: unknown } | undefined;
+  /** The body is done with: ended, drained after the end marker, or given up. */
+  private finished: boolean;
+  /** Returned or failed: every next() is done. */
+  private closed = false;
+
+  constructor(
+    private readonly events: AsyncIterator<readonly E[]>,
+    private readonly parser: ChatStreamParser<E>,
+    start: StreamStart<E>,
+    private readonly cancel: () => void,
+  ) {
+    this.queue = start.first;
+    this.unparsed = start.rest;
+    this.finished = start.ended;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ChatStreamPart> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ChatStreamPart, undefined>> {
+    for (;;) {
+      if (this.closed) return DONE;
+      if (this.at < this.queue.length) return { done: false, value: this.queue[this.at++]! };
+      if (this.failure !== undefined) {
+        const { error } = this.failure;
+        this.failure = undefined;
+        await this.release();
+        throw error;
+      }
+      if (this.finished) {
+        this.closed = true;
+        return DONE;
+      }
+      try {
+        await this.refill();
+      } catch (error) {
+        await this.release();
+        throw error;
+      }
+    }
+  }
+
+  async return(): Promise<IteratorResult<ChatStreamPart, undefined>> {
+    this.cancel();
+    await this.release();
+    return DONE;
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ChatStreamPart, undefined>> {
+    this.cancel();
+    await this.release();
+    throw error;
+  }
+
+  /** The next parts: from the events in hand, else from the next read, else the parser's end. */
+  private async refill(): Promise<void> {
+    this.queue = NO_PARTS;
+    this.at = 0;
+    if (this.unparsed.length > 0) {
+      const events = this.unparsed;
+      this.unparsed = [];
+      this.queue = this.parse(events);
+      return;
+    }
+    if (this.parser.done === true) {
+      this.finished = true;
+      if (!(await drain(this.events))) {
+        // Given up with a read still pending: cancelling ends it; waiting on return() here could
+        // wait on that read.
+        this.cancel();
+        void this.events.return?.()?.catch(() => undefined);
+      }
+      return;
+    }
+    const next = await this.events.next();
+    if (next.done === true) {
+      this.finished = true;
+      this.queue = this.parser.end();
+      return;
+    }
+    this.queue = this.parse(next.value);
+  }
+
+  /** The parts of `events`; a parse error is kept for after the parts made before it. */
+  private parse(events: readonly E[]): readonly ChatStreamPart[] {
+    if (events.length === 1) {
+      try {
+        return this.parser.push(events[0]!);
+      } catch (error) {
+        this.failure = { error };
+        return NO_PARTS;
+      }
+    }
+    const parts: ChatStreamPart[] = [];
+    for (const event of events) {
+      try {
+        parts.push(...this.parser.push(event));
+      } catch (error) {
+        this.failure = { error };
+        break;
+      }
+    }
+    return parts;
+  }
+
+  /** Closes the stream; a body not done with is cancelled and its reader returned. */
+  private async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.finished) {
+      this.finished = true;
+      this.cancel();
+      await this.events.return?.();
+    }
+  }
 }
 
 /**
@@ -103,47 +220,6 @@ export async function startChatStream<E>(
     throw error;
   }
   return chatStreamParts(events, parser, { cancel: options.cancel, start: { first, rest, ended } });
-}
-
-async function* drive<E>(
-  events: AsyncIterator<readonly E[]>,
-  parser: ChatStreamParser<E>,
-  start: StreamStart<E>,
-  cancel: () => void,
-): AsyncGenerator<ChatStreamPart, undefined> {
-  let ended = start.ended;
-  try {
-    for (const part of start.first) yield part;
-    if (ended) return undefined;
-    for (const event of start.rest) {
-      for (const part of parser.push(event)) yield part;
-    }
-    for (;;) {
-      if (parser.done === true) {
-        ended = true;
-        if (!(await drain(events))) {
-          // Given up with a read still pending: cancelling ends it; waiting on return() here could
-          // wait on that read.
-          cancel();
-          void events.return?.()?.catch(() => undefined);
-        }
-        return undefined;
-      }
-      const next = await events.next();
-      if (next.done === true) break;
-      for (const event of next.value) {
-        for (const part of parser.push(event)) yield part;
-      }
-    }
-    ended = true;
-    for (const part of parser.end()) yield part;
-  } finally {
-    if (!ended) {
-      cancel();
-      await events.return?.();
-    }
-  }
-  return undefined;
 }
 
 /** How long, and how many reads, drain() waits for the body to end after the format's end marker. */
