@@ -27,6 +27,8 @@ export interface Config {
   secretFromEnv(name: string): string | undefined;
   /** Master keys that were replaced, still readable until `switchyard keys rotate` finishes. */
   previousMasterKeys: Buffer[];
+  /** Whether `serve` sets V8's heap for a gateway (see cli/tune-heap.ts); on unless turned off. */
+  heapTuning: boolean;
 }
 
 export class ConfigError extends Error {
@@ -92,7 +94,16 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       0,
       600_000,
     ),
+    heapTuning: parseBoolean("SWITCHYARD_HEAP_TUNING", raw("SWITCHYARD_HEAP_TUNING", undefined), true),
   };
+}
+
+function parseBoolean(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === "") return fallback;
+  const v = value.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  throw new ConfigError(name, "true or false");
 }
 
 function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number) {

@@ -5,11 +5,10 @@ import type { ServerResponse } from "node:http";
  * Writes a stream of server-sent events to the response as they come, ending it when they end.
  *
  * Events produced together (one upstream read often carries several) go out in one write: the
- * first event of a turn starts a batch, and the batch is written by setImmediate, once everything
- * the same read produced has been appended (and, when that read also ended the upstream's body, the
- * last batch goes out with the end of the response). That is one chunk and one syscall instead of
- * one per event, without holding anything back for later input: setImmediate runs in the same turn
- * of the event loop, before it waits for more. A slow client is waited for (`drain`); a
+ * first event of a turn starts a batch, and the batch is written on the next tick, once everything
+ * the same read produced has been appended (when that read also brought the finish, the events end
+ * within the same turn, and the last batch goes out with the end of the response). That is one
+ * chunk and one syscall instead of one per event, without holding anything back for later input. A slow client is waited for (`drain`); a
  * client that goes away stops the writing, and returning the iterator releases what feeds it.
  */
 export async function writeEventStream(
@@ -45,7 +44,7 @@ export async function writeEventStream(
       batch += next.value;
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        process.nextTick(flush);
       }
     }
     end();

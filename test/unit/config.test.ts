@@ -15,7 +15,14 @@ describe("loadConfig", () => {
       masterKey: undefined,
       dataDir: "./data",
       logLevel: "info",
+      heapTuning: true,
     });
+  });
+
+  it("turns the heap tuning off with SWITCHYARD_HEAP_TUNING=false", () => {
+    expect(loadConfig({ SWITCHYARD_HEAP_TUNING: "false" }).heapTuning).toBe(false);
+    expect(loadConfig({ SWITCHYARD_HEAP_TUNING: "0" }).heapTuning).toBe(false);
+    expect(loadConfig({ SWITCHYARD_HEAP_TUNING: "on" }).heapTuning).toBe(true);
   });
 
   it("puts the default SQLite file in SWITCHYARD_DATA_DIR", () => {
@@ -67,6 +74,7 @@ describe("loadConfig", () => {
     ["SWITCHYARD_LOG_LEVEL", "loud", /one of fatal/],
     ["SWITCHYARD_DB_POOL_SIZE", "0", /whole number from 1/],
     ["SWITCHYARD_SHUTDOWN_TIMEOUT_MS", "soon", /whole number/],
+    ["SWITCHYARD_HEAP_TUNING", "maybe", /true or false/],
   ];
   for (const [variable, value, expected] of bad) {
     it(`refuses ${variable}=${JSON.stringify(value)}, naming the variable and what it expects`, () => {
