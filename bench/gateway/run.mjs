@@ -316,6 +316,23 @@ function rssKb(pid) {
   }
 }
 
+/**
+ * CPU seconds the process has used (user + system, every thread: its GC helpers too), from
+ * /proc/<pid>/stat; undefined where there is no /proc. Divided by the answers of a run, it is the
+ * target's own cost per request, which moves far less than req/s when the machine is shared.
+ */
+const CLOCK_TICKS = 100; // USER_HZ, 100 on every Linux build this runs on
+function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may contain spaces), counted from field 3.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
 function startRssSampler(pid) {
   let max = rssKb(pid) ?? 0;
   const timer = setInterval(() => {
@@ -614,17 +631,17 @@ function buildReport({ date, targets, results, ttfc, rss, syRss, notes, usage, l
   );
   for (const note of notes) lines.push(`- ${note}`);
   lines.push("");
-  lines.push("| target | scenario | req/s | p50 ms | p99 ms | non-2xx | errors | bad body |");
-  lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  lines.push("| target | scenario | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | errors | bad body |");
+  lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const t of targets) {
     for (const s of SCENARIOS) {
       const r = get(t.key, s.key);
       if (!r) {
-        lines.push(`| ${t.label} | ${s.label} | not run | | | | | |`);
+        lines.push(`| ${t.label} | ${s.label} | not run | | | | | | |`);
         continue;
       }
       lines.push(
-        `| ${t.label} | ${s.label} | ${fmtInt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.non2xx} | ${r.errors} | ${r.mismatches} |`,
+        `| ${t.label} | ${s.label} | ${fmtInt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmtInt(r.cpuPerRequestUs)} | ${r.non2xx} | ${r.errors} | ${r.mismatches} |`,
       );
     }
   }
@@ -654,6 +671,10 @@ function buildReport({ date, targets, results, ttfc, rss, syRss, notes, usage, l
   lines.push("Switchyard:", "");
   lines.push(
     `- req/s as % of the minimal proxy: ${SCENARIOS.map((s) => `${s.label} ${pct(rps("switchyard", s.key), rps("minimal", s.key))}`).join("; ")}`,
+  );
+  const cpu = (t, k) => get(t, k)?.cpuPerRequestUs;
+  lines.push(
+    `- CPU per request (process-wide, µs) over the minimal proxy's: ${SCENARIOS.map((s) => `${s.label} ${fmtInt(cpu("switchyard", s.key))} / ${fmtInt(cpu("minimal", s.key))} = ${ratio(cpu("switchyard", s.key), cpu("minimal", s.key))}`).join("; ")}`,
   );
   lines.push(
     `- req/s / Portkey: ${SCENARIOS.map((s) => `${s.label} ${ratio(rps("switchyard", s.key), rps("portkey", s.key))}`).join("; ")}`,
@@ -793,7 +814,14 @@ async function main() {
     for (const scenario of SCENARIOS) {
       await sleep(PAUSE_MS);
       const sample = scenario.connections === HIGH ? startRssSampler(target.pid) : undefined;
+      const cpuBefore = cpuSeconds(target.pid);
       const r = await load(target, scenario.stream, scenario.connections, SECONDS);
+      const cpuAfter = cpuSeconds(target.pid);
+      const answers = r.ok + r.non2xx;
+      r.cpuPerRequestUs =
+        cpuBefore !== undefined && cpuAfter !== undefined && answers > 0
+          ? ((cpuAfter - cpuBefore) * 1e6) / answers
+          : undefined;
       if (sample) rss.set(target.key, Math.max(rss.get(target.key) ?? 0, sample()));
       results.set(`${target.key}:${scenario.key}`, r);
       if (target.key === "switchyard") {
