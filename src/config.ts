@@ -27,7 +27,7 @@ export interface Config {
   secretFromEnv(name: string): string | undefined;
   /** Master keys that were replaced, still readable until `switchyard keys rotate` finishes. */
   previousMasterKeys: Buffer[];
-  /** Whether `serve` sets V8's heap for a gateway (see cli/tune-heap.ts); on unless turned off. */
+  /** Whether `serve` trades CPU for a smaller heap (see cli/tune-heap.ts); off unless turned on. */
   heapTuning: boolean;
 }
 
@@ -94,7 +94,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       0,
       600_000,
     ),
-    heapTuning: parseBoolean("SWITCHYARD_HEAP_TUNING", raw("SWITCHYARD_HEAP_TUNING", undefined), true),
+    heapTuning: parseBoolean("SWITCHYARD_HEAP_TUNING", raw("SWITCHYARD_HEAP_TUNING", undefined), false),
   };
 }
 

@@ -507,8 +507,11 @@ async function startSwitchyard(tmp, mockPort) {
   fs.mkdirSync(dataDir, { recursive: true });
   const dbFile = path.join(dataDir, "bench.db");
   const port = await freePort();
+  // The bench sets up its own instance; only the heap setting is taken from the caller's environment.
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith("SWITCHYARD_")),
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith("SWITCHYARD_") || name === "SWITCHYARD_HEAP_TUNING",
+    ),
   );
   Object.assign(env, {
     SWITCHYARD_DATA_DIR: dataDir,

@@ -4,7 +4,7 @@ import { redactDatabaseUrl } from "../db/database-url.js";
 import { startHttpServer } from "../http/listen.js";
 import { startHealthCheckSchedule } from "../jobs/health-check-schedule.js";
 import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
-import { tuneHeapForGateway } from "./tune-heap.js";
+import { tuneHeapForMemory } from "./tune-heap.js";
 
 interface ServeFlags extends CommonFlags {
   port?: string;
@@ -19,7 +19,7 @@ export function serveCommand(): Command {
     .option("--no-migrate", "do not apply pending migrations at start")
     .action(async (flags: ServeFlags) => {
       const config = configFromFlags(flags);
-      if (config.heapTuning) tuneHeapForGateway();
+      if (config.heapTuning) tuneHeapForMemory();
       const sy = await composeSwitchyard(config, { migrate: flags.migrate });
       const server = await startHttpServer(sy).catch(async (error: unknown) => {
         await sy.close();

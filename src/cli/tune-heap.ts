@@ -1,19 +1,18 @@
 import v8 from "node:v8";
 
 /**
- * V8's heap settings for a gateway process, applied by `serve` before it starts (turned off with
- * SWITCHYARD_HEAP_TUNING=false, say to pass your own flags).
+ * V8 heap settings that trade CPU for memory, applied by `serve` when SWITCHYARD_HEAP_TUNING is on
+ * (off by default).
  *
- * A gateway allocates per request and keeps almost nothing: nearly everything a call makes is
- * garbage a few milliseconds later. V8's defaults suit programs that keep what they allocate: a
- * 16 MB young generation, and an old generation allowed to grow to several times what is live
- * before it is collected. Measured with `npm run bench:gateway` on 2 cores, that let Switchyard's
- * memory climb from about 140 MB idle to 250-330 MB under load. A smaller young generation and an
- * old generation collected once it is 30% over what is live keep it near 160-180 MB, for about
- * 5-10% more CPU in V8's background GC threads (the request thread's time per call is unchanged).
+ * A gateway allocates per request and keeps almost nothing, and V8's defaults let the old
+ * generation grow to several times what is live before collecting it: measured with the gateway
+ * benchmark's load on 2 cores, Switchyard's memory climbs from about 145 MB idle to 230-330 MB. A
+ * smaller young generation and an old generation collected once it is 30% over what is live keep
+ * it near 165-190 MB, but cost 10-45% more CPU per request (most of it in V8's GC threads), which
+ * is throughput the hot path gives up; hence off unless memory is what a deployment is short of.
  */
-export const GATEWAY_HEAP_FLAGS = ["--max-semi-space-size=8", "--heap-growing-percent=30"] as const;
+export const SMALL_HEAP_FLAGS = ["--max-semi-space-size=8", "--heap-growing-percent=30"] as const;
 
-export function tuneHeapForGateway(): void {
-  for (const flag of GATEWAY_HEAP_FLAGS) v8.setFlagsFromString(flag);
+export function tuneHeapForMemory(): void {
+  for (const flag of SMALL_HEAP_FLAGS) v8.setFlagsFromString(flag);
 }

@@ -15,14 +15,14 @@ describe("loadConfig", () => {
       masterKey: undefined,
       dataDir: "./data",
       logLevel: "info",
-      heapTuning: true,
+      heapTuning: false,
     });
   });
 
-  it("turns the heap tuning off with SWITCHYARD_HEAP_TUNING=false", () => {
-    expect(loadConfig({ SWITCHYARD_HEAP_TUNING: "false" }).heapTuning).toBe(false);
-    expect(loadConfig({ SWITCHYARD_HEAP_TUNING: "0" }).heapTuning).toBe(false);
+  it("turns the heap tuning on with SWITCHYARD_HEAP_TUNING=true", () => {
+    expect(loadConfig({ SWITCHYARD_HEAP_TUNING: "true" }).heapTuning).toBe(true);
     expect(loadConfig({ SWITCHYARD_HEAP_TUNING: "on" }).heapTuning).toBe(true);
+    expect(loadConfig({ SWITCHYARD_HEAP_TUNING: "0" }).heapTuning).toBe(false);
   });
 
   it("puts the default SQLite file in SWITCHYARD_DATA_DIR", () => {
