@@ -24,7 +24,8 @@ class LazyRequestLogger implements FastifyBaseLogger {
   }
 
   get level(): string {
-    return this.#child?.level ?? this.parent.level;
+    // A route's own logLevel comes as the child's option, and applies before the child exists.
+    return this.#child?.level ?? this.options.level ?? this.parent.level;
   }
 
   set level(level: string) {
