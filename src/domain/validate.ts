@@ -3,11 +3,12 @@ import { Compile, type Validator } from "typebox/compile";
 import { AppError, type FieldIssue } from "./errors.js";
 
 /**
- * Each schema compiled once, on first use: checking with the compiled code is several times faster
- * than interpreting the schema, which counts on the gateway (a chat body per call).
+ * Each schema compiled once, on first use, and shared by the services and the HTTP routes (which
+ * check the same schemas): checking with compiled code is several times faster than interpreting
+ * the schema, which counts on the gateway (a chat body per call).
  */
 const compiled = new WeakMap<TSchema, Validator>();
-function validatorFor(schema: TSchema): Validator {
+export function compiledValidator(schema: TSchema): Validator {
   let validator = compiled.get(schema);
   if (!validator) {
     validator = Compile(schema);
@@ -21,7 +22,7 @@ function validatorFor(schema: TSchema): Validator {
  * (no HTTP in front) gets the same 422s with the same field pointers.
  */
 export function parseInput<S extends TSchema>(schema: S, input: unknown): Static<S> {
-  const validator = validatorFor(schema);
+  const validator = compiledValidator(schema);
   if (validator.Check(input)) return input as Static<S>;
   const issues: FieldIssue[] = [];
   for (const error of validator.Errors(input)) {

@@ -62,8 +62,6 @@ const OPENAI_FIELDS = new Set([
   "n",
 ]);
 
-const NO_TOKENS = { input: 0, output: 0 };
-
 const completionId = () => `chatcmpl-${randomBytes(12).toString("base64url")}`;
 
 /**
@@ -158,10 +156,10 @@ export function createGateway(deps: GatewayDeps) {
     endpoint: UsageEvent["endpoint"],
     model: string | undefined,
     started: number,
-    inputTokens: number,
-    outputTokens: number,
     statusCode: number,
     errorCode: string | null,
+    inputTokens = 0,
+    outputTokens = 0,
   ): UsageEvent => ({
     userId: actor.userId,
     apiKeyId: actor.apiKeyId ?? null,
@@ -212,7 +210,11 @@ export function createGateway(deps: GatewayDeps) {
       const started = performance.now();
       let connection: ConnectionRecord | undefined;
       let upstreamModel: string | undefined;
-      const record = (statusCode: number, errorCode: string | null, tokens = NO_TOKENS) =>
+      const record = (
+        statusCode: number,
+        errorCode: string | null,
+        tokens?: { input: number; output: number },
+      ) =>
         finished(
           usageEvent(
             actor,
@@ -220,10 +222,10 @@ export function createGateway(deps: GatewayDeps) {
             "chat.completions",
             upstreamModel,
             started,
-            tokens.input,
-            tokens.output,
             statusCode,
             errorCode,
+            tokens?.input,
+            tokens?.output,
           ),
         );
 
@@ -301,19 +303,9 @@ export function createGateway(deps: GatewayDeps) {
       const started = performance.now();
       let connection: ConnectionRecord | undefined;
       let upstreamModel: string | undefined;
-      const record = (statusCode: number, errorCode: string | null, tokens = 0) =>
+      const record = (statusCode: number, errorCode: string | null, tokens?: number) =>
         finished(
-          usageEvent(
-            actor,
-            connection,
-            "embeddings",
-            upstreamModel,
-            started,
-            tokens,
-            0,
-            statusCode,
-            errorCode,
-          ),
+          usageEvent(actor, connection, "embeddings", upstreamModel, started, statusCode, errorCode, tokens),
         );
       try {
         const chain = (await resolveChain(actor, body.model)).filter((r) => r.adapter.doEmbed !== undefined);

@@ -17,21 +17,18 @@ export interface EventStreamHooks {
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-/** The longest settle() reads a finished stream's remainder before releasing it. */
-const SETTLE_MS = 5_000;
-
 /**
  * A stream's parts as OpenAI's server-sent events: the role chunk first, then a chunk per part,
  * ending with the finish (and `[DONE]`) or, when the parts fail, OpenAI's error envelope. Written
  * out rather than as an async generator because it runs for every part of every stream. At the
- * finish the caller's answer is complete, so the events end there; the upstream's remainder is read
- * in the background (settle), which lets its keep-alive connection go back to the pool.
+ * finish the caller's answer is complete, so the events end there, and the parts are returned in
+ * the background: after their finish that reads what is left of the upstream's body, so its
+ * keep-alive connection is reused (see run-chat-stream-parser.ts).
  */
 export class OpenAIEventStream implements AsyncIterableIterator<string> {
   private started = false;
   private done = false;
   private finished = false;
-  /** The parts were returned, or handed to settle(): not ours to release any more. */
   private released = false;
 
   constructor(
@@ -67,8 +64,8 @@ export class OpenAIEventStream implements AsyncIterableIterator<string> {
       this.done = true;
       this.finished = true;
       this.hooks.onFinish(part);
-      this.released = true;
-      void settle(this.parts);
+      // Not awaited: the caller's answer ends now, whatever returning the parts takes.
+      void this.release().catch(() => undefined);
     }
     return { done: false, value: this.encoder.part(part) };
   }
@@ -92,23 +89,5 @@ export class OpenAIEventStream implements AsyncIterableIterator<string> {
       this.finished = true;
       this.hooks.onUnfinished();
     }
-  }
-}
-
-/**
- * Reads a stream to its end after its finish (the adapter reads what follows the end marker) and
- * releases it if that takes longer than SETTLE_MS. Nothing read here reaches the caller, whose
- * answer was already complete.
- */
-async function settle(parts: AsyncIterator<ChatStreamPart>): Promise<void> {
-  const giveUp = setTimeout(() => void parts.return?.()?.catch(() => undefined), SETTLE_MS);
-  try {
-    while (!(await parts.next()).done) {
-      // parts after the finish are not the caller's
-    }
-  } catch {
-    // the answer was already whole
-  } finally {
-    clearTimeout(giveUp);
   }
 }

@@ -8,8 +8,9 @@ import type { ServerResponse } from "node:http";
  * first event of a turn starts a batch, and the batch is written on the next tick, once everything
  * the same read produced has been appended (when that read also brought the finish, the events end
  * within the same turn, and the last batch goes out with the end of the response). That is one
- * chunk and one syscall instead of one per event, without holding anything back for later input. A slow client is waited for (`drain`); a
- * client that goes away stops the writing, and returning the iterator releases what feeds it.
+ * chunk and one syscall instead of one per event, without holding anything back for later input.
+ * A slow client is waited for (`drain`); a client that goes away stops the writing, and returning
+ * the iterator releases what feeds it.
  */
 export async function writeEventStream(
   events: AsyncIterable<string>,

@@ -9,11 +9,6 @@ import type { UpstreamStream } from "./http.js";
 export interface ChatStreamParser<E> {
   push(event: E): ChatStreamPart[];
   /**
-   * True once the format's own end marker came (OpenAI's `[DONE]`) and the finish was returned:
-   * what follows is read only so the connection can be reused, for a bounded time (see drain).
-   */
-  readonly done?: boolean;
-  /**
    * The upstream stream ended: the parts still owed (Gemini's finish comes with the end), or a
    * ProviderError when the stream stopped before its end (no message_stop, no done).
    */
@@ -56,6 +51,11 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  * chatStreamParts' iterator, written out rather than as an async generator: it runs for every part
  * of every stream, and a generator's yield costs several promises and resumptions where this costs
  * one promise per part (the parts of one read are handed out from an array).
+ *
+ * Once the finish has been handed out the answer is whole, and what is left of the body is only
+ * read so its keep-alive connection can be reused (drain, bounded): by next(), or by return(), so a
+ * consumer that stops at the finish (the gateway ends the caller's response there) does not cost
+ * the connection. Before the finish, return() cancels.
  */
 class ParsedChatStream<E> implements AsyncIterableIterator<ChatStreamPart> {
   private queue: readonly ChatStreamPart[];
@@ -64,7 +64,9 @@ class ParsedChatStream<E> implements AsyncIterableIterator<ChatStreamPart> {
   private unparsed: readonly E[];
   /** A parse error, thrown once the parts made before it have been handed out. */
   private failure: { error: unknown } | undefined;
-  /** The body is done with: ended, drained after the end marker, or given up. */
+  /** The finish was handed out: the answer is whole. */
+  private answered = false;
+  /** The body is done with: ended, drained after the finish, or given up. */
   private finished: boolean;
   /** Returned or failed: every next() is done. */
   private closed = false;
@@ -87,15 +89,19 @@ class ParsedChatStream<E> implements AsyncIterableIterator<ChatStreamPart> {
   async next(): Promise<IteratorResult<ChatStreamPart, undefined>> {
     for (;;) {
       if (this.closed) return DONE;
-      if (this.at < this.queue.length) return { done: false, value: this.queue[this.at++]! };
+      if (this.at < this.queue.length) {
+        const part = this.queue[this.at++]!;
+        if (part.type === "finish") this.answered = true;
+        return { done: false, value: part };
+      }
       if (this.failure !== undefined) {
         const { error } = this.failure;
         this.failure = undefined;
         await this.release();
         throw error;
       }
-      if (this.finished) {
-        this.closed = true;
+      if (this.finished || this.answered) {
+        await this.release();
         return DONE;
       }
       try {
@@ -108,7 +114,6 @@ class ParsedChatStream<E> implements AsyncIterableIterator<ChatStreamPart> {
   }
 
   async return(): Promise<IteratorResult<ChatStreamPart, undefined>> {
-    this.cancel();
     await this.release();
     return DONE;
   }
@@ -129,16 +134,6 @@ class ParsedChatStream<E> implements AsyncIterableIterator<ChatStreamPart> {
       this.queue = this.parse(events);
       return;
     }
-    if (this.parser.done === true) {
-      this.finished = true;
-      if (!(await drain(this.events))) {
-        // Given up with a read still pending: cancelling ends it; waiting on return() here could
-        // wait on that read.
-        this.cancel();
-        void this.events.return?.()?.catch(() => undefined);
-      }
-      return;
-    }
     const next = await this.events.next();
     if (next.done === true) {
       this.finished = true;
@@ -150,14 +145,6 @@ class ParsedChatStream<E> implements AsyncIterableIterator<ChatStreamPart> {
 
   /** The parts of `events`; a parse error is kept for after the parts made before it. */
   private parse(events: readonly E[]): readonly ChatStreamPart[] {
-    if (events.length === 1) {
-      try {
-        return this.parser.push(events[0]!);
-      } catch (error) {
-        this.failure = { error };
-        return NO_PARTS;
-      }
-    }
     const parts: ChatStreamPart[] = [];
     for (const event of events) {
       try {
@@ -170,15 +157,20 @@ class ParsedChatStream<E> implements AsyncIterableIterator<ChatStreamPart> {
     return parts;
   }
 
-  /** Closes the stream; a body not done with is cancelled and its reader returned. */
+  /**
+   * Closes the stream. A body not done with is drained when the answer is whole, else cancelled and
+   * its reader returned; a drain given up with a read still pending is cancelled without waiting on
+   * return(), which would wait on that read.
+   */
   private async release(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (!this.finished) {
-      this.finished = true;
-      this.cancel();
-      await this.events.return?.();
-    }
+    if (this.finished) return;
+    this.finished = true;
+    if (this.answered && (await drain(this.events))) return;
+    this.cancel();
+    if (this.answered) void this.events.return?.()?.catch(() => undefined);
+    else await this.events.return?.();
   }
 }
 
@@ -222,13 +214,13 @@ export async function startChatStream<E>(
   return chatStreamParts(events, parser, { cancel: options.cancel, start: { first, rest, ended } });
 }
 
-/** How long, and how many reads, drain() waits for the body to end after the format's end marker. */
+/** How long, and how many reads, drain() waits for the body to end after the finish. */
 const DRAIN_MS = 1000;
 const DRAIN_READS = 8;
 
 /**
- * Reads what follows the end marker (normally only the end of the body) so the response completes
- * and its keep-alive socket goes back to the pool; destroying an unfinished body would close the
+ * Reads what follows the finish (normally only the end of the body) so the response completes and
+ * its keep-alive socket goes back to the pool; destroying an unfinished body would close the
  * socket and cost undici an error object per call. Runs after the finish was yielded, and gives up
  * after DRAIN_MS or DRAIN_READS, so an upstream that keeps the answer open cannot hold the caller's
  * loop. True when the body ended; false when it had to be given up (the caller cancels it). A

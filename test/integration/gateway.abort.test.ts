@@ -23,19 +23,13 @@ describeEachDialect("/v1 when the client goes away", (dialect) => {
 
   it("aborts the upstream stream mid-way and records the call as closed by the client", async () => {
     const user = await t().newUser();
-    const created = await t().app.inject({
-      method: "POST",
-      url: "/api/llm-providers",
-      headers: user.headers,
-      payload: {
-        name: "main",
-        provider_type: "openai-compatible",
-        base_url: `${fake.url}/v1`,
-        api_key: KEY,
-        model: "m",
-      },
+    await t().connection(user, {
+      name: "main",
+      provider_type: "openai-compatible",
+      base_url: `${fake.url}/v1`,
+      api_key: KEY,
+      model: "m",
     });
-    expect(created.statusCode, created.body).toBe(201);
 
     // A client of its own, so the test can drop its sockets the way a process that exits would.
     const client = new Agent();
@@ -80,19 +74,13 @@ describeEachDialect("/v1 when the client goes away", (dialect) => {
 
   it("ends the caller's stream at its finish and keeps the upstream connection for the next call", async () => {
     const user = await t().newUser();
-    const created = await t().app.inject({
-      method: "POST",
-      url: "/api/llm-providers",
-      headers: user.headers,
-      payload: {
-        name: "kept",
-        provider_type: "openai-compatible",
-        base_url: `${fake.url}/v1`,
-        api_key: KEY,
-        model: "m",
-      },
+    await t().connection(user, {
+      name: "kept",
+      provider_type: "openai-compatible",
+      base_url: `${fake.url}/v1`,
+      api_key: KEY,
+      model: "m",
     });
-    expect(created.statusCode, created.body).toBe(201);
     const before = fake.requests.length;
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${base}/v1/chat/completions`, {

@@ -25,19 +25,13 @@ describeEachDialect("/v1 with the AI SDK's OpenAI-compatible provider", (dialect
 
   it("generates and streams text on the user's connection", async () => {
     const user = await t().newUser();
-    const created = await t().app.inject({
-      method: "POST",
-      url: "/api/llm-providers",
-      headers: user.headers,
-      payload: {
-        name: "main",
-        provider_type: "openai-compatible",
-        base_url: `${fake.url}/v1`,
-        api_key: UPSTREAM_KEY,
-        model: "m",
-      },
+    await t().connection(user, {
+      name: "main",
+      provider_type: "openai-compatible",
+      base_url: `${fake.url}/v1`,
+      api_key: UPSTREAM_KEY,
+      model: "m",
     });
-    expect(created.statusCode, created.body).toBe(201);
     const apiKey = (
       await t().app.inject({
         method: "POST",

@@ -17,20 +17,14 @@ describeEachDialect("/v1 fallback to the next default", (dialect) => {
     const admin = t().admin;
     await t().setting("connections.allow_private_base_urls", true);
     await t().setting("gateway.fallback_to_system_default", true);
-    const system = await t().app.inject({
-      method: "POST",
-      url: "/api/llm-providers",
-      headers: admin.headers,
-      payload: {
-        name: "shared",
-        scope: "system",
-        provider_type: "openai-compatible",
-        base_url: `${healthy.url}/v1`,
-        api_key: KEY,
-        model: "shared-model",
-      },
+    await t().connection(admin, {
+      name: "shared",
+      scope: "system",
+      provider_type: "openai-compatible",
+      base_url: `${healthy.url}/v1`,
+      api_key: KEY,
+      model: "shared-model",
     });
-    expect(system.statusCode, system.body).toBe(201);
   });
   afterAll(async () => {
     await broken?.close();
@@ -41,19 +35,13 @@ describeEachDialect("/v1 fallback to the next default", (dialect) => {
 
   it("answers 502 from a failing connection by default, and from the system default when fallback is on", async () => {
     const user = await t().newUser();
-    const own = await t().app.inject({
-      method: "POST",
-      url: "/api/llm-providers",
-      headers: user.headers,
-      payload: {
-        name: "mine",
-        provider_type: "openai-compatible",
-        base_url: `${broken.url}/v1`,
-        api_key: KEY,
-        model: "m",
-      },
+    await t().connection(user, {
+      name: "mine",
+      provider_type: "openai-compatible",
+      base_url: `${broken.url}/v1`,
+      api_key: KEY,
+      model: "m",
     });
-    expect(own.statusCode, own.body).toBe(201);
     const call = () =>
       t().app.inject({
         method: "POST",

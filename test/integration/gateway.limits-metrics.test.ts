@@ -23,19 +23,13 @@ describeEachDialect("/v1 rate limits and /metrics", (dialect) => {
     keyBody: Record<string, unknown> = { name: "k" },
   ): Promise<{ user: TestUser; key: string }> {
     const user = await t().newUser();
-    const created = await t().app.inject({
-      method: "POST",
-      url: "/api/llm-providers",
-      headers: user.headers,
-      payload: {
-        name: "main",
-        provider_type: "openai-compatible",
-        base_url: `${fake.url}/v1`,
-        api_key: UPSTREAM_KEY,
-        model: "m",
-      },
+    await t().connection(user, {
+      name: "main",
+      provider_type: "openai-compatible",
+      base_url: `${fake.url}/v1`,
+      api_key: UPSTREAM_KEY,
+      model: "m",
     });
-    expect(created.statusCode, created.body).toBe(201);
     const key = await t().app.inject({
       method: "POST",
       url: "/api/users/me/api-keys",

@@ -28,13 +28,13 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
   async function userWith(fake: FakeUpstream, providerType = "openai-compatible", model = "gpt-4o-mini") {
     const user = await t().newUser();
     const base = providerType === "anthropic" ? fake.url : `${fake.url}/v1`;
-    const created = await t().app.inject({
-      method: "POST",
-      url: "/api/llm-providers",
-      headers: user.headers,
-      payload: { name: "main", provider_type: providerType, base_url: base, api_key: UPSTREAM_KEY, model },
+    await t().connection(user, {
+      name: "main",
+      provider_type: providerType,
+      base_url: base,
+      api_key: UPSTREAM_KEY,
+      model,
     });
-    expect(created.statusCode, created.body).toBe(201);
     const key = await t().app.inject({
       method: "POST",
       url: "/api/users/me/api-keys",

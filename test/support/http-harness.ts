@@ -31,6 +31,8 @@ export interface TestApp {
   login(email: string, password: string): Promise<TestUser>;
   /** Every response body the suite's requests produced, for scanning for secrets. */
   bodies(): string;
+  /** Creates a connection as `user` over HTTP (`POST /api/llm-providers`); fails unless 201. */
+  connection(user: TestUser, payload: Record<string, unknown>): Promise<{ id: string }>;
   /** Sets a setting as the admin, over HTTP, and fails the test if that is refused. */
   setting(key: string, value: unknown): Promise<void>;
   /** Listens on a free loopback port (for real HTTP clients) and returns the /v1 base URL. */
@@ -100,6 +102,19 @@ export function useTestApp(dialect: Dialect, overrides: ConfigOverrides = {}): (
         return signIn(email, password);
       },
       bodies: () => seen.join("\n"),
+      connection: async (user, payload) => {
+        const res = await app.inject({
+          method: "POST",
+          url: "/api/llm-providers",
+          headers: user.headers,
+          payload,
+        });
+        if (res.statusCode !== 201)
+          throw new Error(
+            `creating connection ${String(payload.name)} answered ${res.statusCode}: ${res.body}`,
+          );
+        return res.json<{ id: string }>();
+      },
       setting: async (key, value) => {
         const res = await app.inject({
           method: "PUT",

@@ -168,6 +168,33 @@ describe("chatStreamParts", () => {
   });
 });
 
+describe("chatStreamParts after the finish", () => {
+  /** A text delta per number, the finish at 0. */
+  const finishingAtZero = (): ChatStreamParser<number> => ({
+    push: (n) => (n === 0 ? counting().end() : [{ type: "text-delta", delta: String(n) }]),
+    end: () => [],
+  });
+
+  it("return() after the finish reads the rest of the body instead of cancelling it", async () => {
+    const { iterator, state, cancel } = source([[1, 0], 7]);
+    const parts = chatStreamParts(iterator, finishingAtZero(), { cancel });
+    expect((await parts.next()).value).toMatchObject({ type: "text-delta" });
+    expect((await parts.next()).value).toMatchObject({ type: "finish" });
+    await parts.return!();
+    expect(state).toEqual({ returned: false, cancelled: 0 }); // read to its end: the socket is reusable
+    expect(await parts.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("return() before the finish cancels", async () => {
+    const { iterator, state, cancel } = source([[1], 0]);
+    const parts = chatStreamParts(iterator, finishingAtZero(), { cancel });
+    await parts.next();
+    await parts.return!();
+    expect(state.returned).toBe(true);
+    expect(state.cancelled).toBeGreaterThan(0);
+  });
+});
+
 describe("startChatStream", () => {
   const failingOn = (bad: number): ChatStreamParser<number> => ({
     push: (n) => {

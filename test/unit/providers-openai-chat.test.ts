@@ -311,57 +311,39 @@ function context() {
 }
 
 describe("readOpenAIChatStream", () => {
-  it("ends with exactly one finish carrying the last finish reason and the usage chunk's counts", async () => {
-    const { state, context: ctx } = context();
-    const stream = await readOpenAIChatStream(
-      events(
-        chunk(delta({ role: "assistant", content: "" }), { usage: null }),
-        chunk(delta({ content: "Hel" }), { usage: null }),
-        chunk(delta({ content: "lo" }), { usage: null }),
-        chunk(delta({}, "stop"), { usage: null }),
-        chunk([], { usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } }),
-        "[DONE]",
-      ),
-      ctx,
-    );
-    expect(stream.id).toBe("chatcmpl-1");
-    expect(await collect(stream.parts)).toEqual([
-      { type: "text-delta", delta: "Hel" },
-      { type: "text-delta", delta: "lo" },
-      {
-        type: "finish",
-        finishReason: "stop",
-        usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
-      },
-    ]);
-    expect(state.cancelled).toBe(0); // read to its end: nothing to release
-  });
-
-  it("reads the same parts when every event comes in one read, and releases the upstream", async () => {
-    const { state, context: ctx } = context();
-    const stream = await readOpenAIChatStream(
-      oneBatch(
-        chunk(delta({ role: "assistant", content: "" })),
-        chunk(delta({ content: "Hel" })),
-        chunk(delta({ content: "lo" }, "stop")),
-        chunk([], { usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } }),
-        "[DONE]",
-      ),
-      ctx,
-    );
-    expect(stream.id).toBe("chatcmpl-1");
-    expect(await collect(stream.parts)).toEqual([
-      { type: "text-delta", delta: "Hel" },
-      { type: "text-delta", delta: "lo" },
-      {
-        type: "finish",
-        finishReason: "stop",
-        usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
-      },
-    ]);
-    // The body ended by itself after [DONE]: read to its end, so its socket can be reused.
-    expect(state.cancelled).toBe(0);
-  });
+  // One read per event (an upstream that flushes each event) or all in one (a fast upstream, the
+  // benchmark's mock): the same parts either way.
+  for (const [reads, batches] of [
+    ["one read per event", events],
+    ["one read for all", oneBatch],
+  ] as const) {
+    it(`ends with exactly one finish carrying the last finish reason and the usage chunk's counts (${reads})`, async () => {
+      const { state, context: ctx } = context();
+      const stream = await readOpenAIChatStream(
+        batches(
+          chunk(delta({ role: "assistant", content: "" }), { usage: null }),
+          chunk(delta({ content: "Hel" }), { usage: null }),
+          chunk(delta({ content: "lo" }), { usage: null }),
+          chunk(delta({}, "stop"), { usage: null }),
+          chunk([], { usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } }),
+          "[DONE]",
+        ),
+        ctx,
+      );
+      expect(stream.id).toBe("chatcmpl-1");
+      expect(await collect(stream.parts)).toEqual([
+        { type: "text-delta", delta: "Hel" },
+        { type: "text-delta", delta: "lo" },
+        {
+          type: "finish",
+          finishReason: "stop",
+          usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+        },
+      ]);
+      // The body ended by itself after [DONE]: read to its end, so its socket can be reused.
+      expect(state.cancelled).toBe(0);
+    });
+  }
 
   it("finishes with zero usage when the upstream sent none", async () => {
     const stream = await readOpenAIChatStream(

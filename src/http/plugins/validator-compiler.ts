@@ -1,7 +1,7 @@
 import type { FastifySchemaCompiler } from "fastify";
 import type { TSchema } from "typebox";
-import { Compile } from "typebox/compile";
 import { Value } from "typebox/value";
+import { compiledValidator } from "../../domain/validate.js";
 
 /**
  * Request validation with TypeBox, the same schemas the services check. Bodies are taken exactly as
@@ -10,7 +10,7 @@ import { Value } from "typebox/value";
  * where the conversion is exact: "1.5" is not quietly the integer 1, it is a 422.
  */
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
-  const check = Compile(schema);
+  const check = compiledValidator(schema);
   return (value: unknown) => {
     const input = httpPart === "body" ? value : convertText(schema, value);
     if (check.Check(input)) return { value: input };

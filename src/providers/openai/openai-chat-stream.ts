@@ -5,8 +5,6 @@ import { type ChatStreamParser, startChatStream } from "../run-chat-stream-parse
 import type { SseEvent } from "../sse.js";
 import { OPENAI_STREAM_END, parseOpenAIChunk } from "./parse-openai-chunk.js";
 
-const NONE: ChatStreamPart[] = [];
-
 /**
  * OpenAI's SSE events as the gateway's parts: the deltas as they come, then exactly one finish with
  * the last finish_reason and the usage of the usage chunk (zeros when the upstream sent none: not
@@ -16,7 +14,7 @@ const NONE: ChatStreamPart[] = [];
  */
 export class OpenAIStreamParser implements ChatStreamParser<SseEvent> {
   id: string | undefined;
-  done = false;
+  private done = false;
   private sawEvent = false;
   private finishReason: FinishReason | undefined;
   private usage: ChatUsage | undefined;
@@ -28,11 +26,11 @@ export class OpenAIStreamParser implements ChatStreamParser<SseEvent> {
   ) {}
 
   push(event: SseEvent): ChatStreamPart[] {
-    if (this.done) return NONE;
+    if (this.done) return [];
     this.sawEvent = true;
     const data = event.data;
     if (data === OPENAI_STREAM_END) return [this.finish()];
-    if (data.length === 0) return NONE; // a keep-alive without a comment
+    if (data.length === 0) return []; // a keep-alive without a comment
     const reading = parseOpenAIChunk(data, this.where, this.secrets);
     if (this.id === undefined && reading.id !== undefined) this.id = reading.id;
     if (reading.finishReason !== undefined) this.finishReason = reading.finishReason;
@@ -47,7 +45,7 @@ export class OpenAIStreamParser implements ChatStreamParser<SseEvent> {
   }
 
   end(): ChatStreamPart[] {
-    if (this.done) return NONE;
+    if (this.done) return [];
     if (!this.sawEvent) {
       // A body with no event at all: an HTML page, or JSON from a server that ignored `stream`.
       throw new ProviderError("bad_response", `${this.where} answered the stream request without any event`);
@@ -86,7 +84,7 @@ export async function readOpenAIChatStream(
   const parser = new OpenAIStreamParser(context.where, context.secrets);
   const parts = await startChatStream(events[Symbol.asyncIterator](), parser, {
     cancel: context.cancel,
-    enough: (first) => parser.id !== undefined || first.length > 0 || parser.done,
+    enough: (first) => parser.id !== undefined || first.length > 0,
   });
   return parser.id === undefined ? { parts } : { id: parser.id, parts };
 }
