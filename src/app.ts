@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
-import { LRUCache } from "lru-cache";
 import type { InvalidationBus } from "./cache/interface.js";
+import { createLru } from "./cache/lru.js";
 import { createCachedMap, createMemoryBus } from "./cache/memory.js";
 import { type Config, type ConfigOverrides, loadConfig } from "./config.js";
 import { createDatabase, type DatabaseHandle } from "./db/create-database.js";
@@ -210,7 +210,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
 
   // Decrypting on every gateway call is repeated work: plaintexts are kept per (row, ciphertext), so a
   // new key (a new ciphertext) is decrypted afresh and a stale entry is never served.
-  const decrypted = new LRUCache<string, string>({ max: 10_000 });
+  const decrypted = createLru<string, string>({ max: 10_000 });
   const connectionKey = async (c: ConnectionRecord): Promise<string | undefined> => {
     if (c.apiKeyEncrypted) {
       const cacheKey = `${c.id}\n${c.ownerKey}\n${c.apiKeyEncrypted}`;

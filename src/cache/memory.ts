@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
-import { LRUCache } from "lru-cache";
 import type { CachedMap, InvalidationBus } from "./interface.js";
+import { createLru } from "./lru.js";
 
 /** The bus for one process on its own (the embedded default): invalidations stay local. */
 export function createMemoryBus(): InvalidationBus {
@@ -32,7 +32,7 @@ const CLEAR_ALL = "\u0000*";
 
 /** An LRU map with expiry whose invalidations reach every instance through the bus. */
 export function createCachedMap<V extends object>(options: CachedMapOptions): CachedMap<V> {
-  const lru = new LRUCache<string, V>({ max: options.max, ttl: options.ttlMs });
+  const lru = createLru<string, V>({ max: options.max, ttlMs: options.ttlMs });
   const inflight = new Map<string, Promise<V | undefined>>();
   // Bumped on every invalidation, so a load that started before it does not cache what it read.
   let generation = 0;

@@ -1,4 +1,4 @@
-import { LRUCache } from "lru-cache";
+import { createLru } from "../cache/lru.js";
 import type { RateLimitStore, WindowCount } from "./interface.js";
 
 interface Window {
@@ -14,7 +14,7 @@ export function createMemoryRateLimitStore(
   options: { max?: number; now?: () => number } = {},
 ): RateLimitStore {
   const now = options.now ?? Date.now;
-  const windows = new LRUCache<string, Window>({ max: options.max ?? 100_000 });
+  const windows = createLru<string, Window>({ max: options.max ?? 100_000 });
 
   const current = (key: string): Window | undefined => {
     const window = windows.get(key);
