@@ -16,7 +16,8 @@ import {
  * or on ollama.com, then `Authorization: Bearer`), errors as `{"error": "..."}`, Go's plain-text
  * "404 page not found" for unknown paths, and `POST /api/chat` (answers as echo-chat.ts says;
  * streams NDJSON unless `stream: false`, as Ollama does when the field is absent; tool calls carry
- * no id, as older servers send them). The base URL is `url` itself.
+ * no id, as older servers send them). With echoKey, the 401 echoes the key it refused, as some
+ * proxies do. The base URL is `url` itself.
  */
 
 const JSON_UTF8 = { "content-type": "application/json; charset=utf-8" };
@@ -175,7 +176,13 @@ export const ollamaWireFormat: FakeWireFormat = {
     return value === `Bearer ${apiKey}` ? "ok" : "invalid";
   },
   unauthorized(ctx) {
-    ollamaError(ctx, 401, "unauthorized");
+    // A proxy in front of Ollama may echo the credential it refused (echoKey).
+    const sent = header(ctx, "authorization")?.replace(/^Bearer\s+/i, "");
+    ollamaError(
+      ctx,
+      401,
+      ctx.options.echoKey && sent ? `unauthorized: invalid API key ${sent}` : "unauthorized",
+    );
   },
   rateLimited(ctx) {
     ollamaError(ctx, 429, "too many requests, please try again later", { "retry-after": "5" });
