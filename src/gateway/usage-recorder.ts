@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { newId } from "../domain/new-id.js";
 import type { Database } from "../db/schema.js";
 import type { Logger } from "../logger.js";
+import { writeUsageRows } from "./write-usage-rows.js";
 
 export interface UsageEvent {
   userId: string;
@@ -28,12 +29,13 @@ const MAX_BATCH = 500;
 
 /**
  * usage_records written off the hot path, in batches: every interval, or sooner when a batch fills.
- * A failed batch is logged and dropped rather than retried forever (usage is accounting, and the
- * call it describes has already been answered).
+ * A batch the database refuses is not lost with its one bad row (see writeUsageRows); what still
+ * cannot be written is logged rather than retried forever, since the call it describes has already
+ * been answered.
  */
 export function createUsageRecorder(deps: {
   db: Kysely<Database>;
-  logger: Pick<Logger, "warn">;
+  logger: Pick<Logger, "info" | "warn">;
   intervalMs?: number;
 }): UsageRecorder {
   let pending: UsageEvent[] = [];
@@ -42,27 +44,27 @@ export function createUsageRecorder(deps: {
   const write = async (batch: UsageEvent[]) => {
     const createdAt = new Date();
     try {
-      await deps.db
-        .insertInto("usage_records")
-        .values(
-          batch.map((e) => ({
-            id: newId(),
-            user_id: e.userId,
-            api_key_id: e.apiKeyId,
-            connection_id: e.connectionId,
-            endpoint: e.endpoint,
-            provider_type: e.providerType,
-            model: e.model?.slice(0, 200) ?? null,
-            input_tokens: e.inputTokens,
-            output_tokens: e.outputTokens,
-            latency_ms: Math.round(e.latencyMs),
-            status_code: e.statusCode,
-            error_code: e.errorCode,
-            created_at: createdAt,
-          })),
-        )
-        .execute();
+      await writeUsageRows(
+        deps,
+        batch.map((e) => ({
+          id: newId(),
+          user_id: e.userId,
+          api_key_id: e.apiKeyId,
+          connection_id: e.connectionId,
+          endpoint: e.endpoint,
+          provider_type: e.providerType,
+          model: e.model?.slice(0, 200) ?? null,
+          input_tokens: e.inputTokens,
+          output_tokens: e.outputTokens,
+          latency_ms: Math.round(e.latencyMs),
+          status_code: e.statusCode,
+          error_code: e.errorCode,
+          created_at: createdAt,
+        })),
+      );
     } catch (error) {
+      // writeUsageRows does not throw; this is the guard for a bug, since a rejected write would
+      // leave every later flush chained behind it unwritten.
       deps.logger.warn({ err: error, rows: batch.length }, "could not write usage records");
     }
   };
