@@ -32,14 +32,7 @@ describeEachDialect("/v1 with the AI SDK's OpenAI-compatible provider", (dialect
       api_key: UPSTREAM_KEY,
       model: "m",
     });
-    const apiKey = (
-      await t().app.inject({
-        method: "POST",
-        url: "/api/users/me/api-keys",
-        headers: user.headers,
-        payload: { name: "sdk" },
-      })
-    ).json().key;
+    const { key: apiKey } = await t().apiKey(user, { name: "sdk" });
     const switchyard = createOpenAICompatible({ name: "switchyard", baseURL, apiKey, includeUsage: true });
 
     const generated = await generateText({

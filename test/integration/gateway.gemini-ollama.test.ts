@@ -276,13 +276,8 @@ describeEachDialect("/v1 on Gemini and Ollama connections, with the official ope
           ...(apiKey !== null ? { api_key: apiKey } : {}),
           model: format.model,
         });
-        const key = await t().app.inject({
-          method: "POST",
-          url: "/api/users/me/api-keys",
-          headers: user.headers,
-          payload: { name: "app" },
-        });
-        return { user, client: new OpenAI({ apiKey: key.json().key, baseURL, maxRetries: 0 }) };
+        const { key } = await t().apiKey(user);
+        return { user, client: new OpenAI({ apiKey: key, baseURL, maxRetries: 0 }) };
       }
 
       async function usageRows(user: TestUser) {

@@ -30,14 +30,8 @@ describeEachDialect("/v1 rate limits and /metrics", (dialect) => {
       api_key: UPSTREAM_KEY,
       model: "m",
     });
-    const key = await t().app.inject({
-      method: "POST",
-      url: "/api/users/me/api-keys",
-      headers: user.headers,
-      payload: keyBody,
-    });
-    expect(key.statusCode, key.body).toBe(201);
-    return { user, key: key.json().key };
+    const { key } = await t().apiKey(user, keyBody);
+    return { user, key };
   }
   const chat = (key: string) =>
     t().app.inject({

@@ -35,13 +35,8 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
       api_key: UPSTREAM_KEY,
       model,
     });
-    const key = await t().app.inject({
-      method: "POST",
-      url: "/api/users/me/api-keys",
-      headers: user.headers,
-      payload: { name: "app" },
-    });
-    return { user, client: new OpenAI({ apiKey: key.json().key, baseURL, maxRetries: 0 }) };
+    const { key } = await t().apiKey(user);
+    return { user, client: new OpenAI({ apiKey: key, baseURL, maxRetries: 0 }) };
   }
 
   it("answers a completion from the user's own connection", async () => {
@@ -151,14 +146,7 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
 
   it("a user with no connection gets a clear 400", async () => {
     const user: TestUser = await t().newUser();
-    const key = (
-      await t().app.inject({
-        method: "POST",
-        url: "/api/users/me/api-keys",
-        headers: user.headers,
-        payload: { name: "k" },
-      })
-    ).json().key;
+    const { key } = await t().apiKey(user, { name: "k" });
     const client = new OpenAI({ apiKey: key, baseURL, maxRetries: 0 });
     await expect(
       client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),

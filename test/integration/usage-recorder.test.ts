@@ -58,14 +58,7 @@ describeEachDialect("usage recorder: a batch outlives the deletion of one row's 
       api_key: `sk-upstream-${name}-0000000000`,
       model: "m",
     });
-    const res = await t().app.inject({
-      method: "POST",
-      url: "/api/users/me/api-keys",
-      headers: user.headers,
-      payload: { name },
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    const created = res.json<{ key: string; api_key: { id: string } }>();
+    const created = await t().apiKey(user, { name });
     return { user, connectionId: connection.id, apiKeyId: created.api_key.id, apiKey: created.key };
   }
 

@@ -33,6 +33,11 @@ export interface TestApp {
   bodies(): string;
   /** Creates a connection as `user` over HTTP (`POST /api/llm-providers`); fails unless 201. */
   connection(user: TestUser, payload: Record<string, unknown>): Promise<{ id: string }>;
+  /** Creates an API key as `user` over HTTP (`POST /api/users/me/api-keys`); fails unless 201. */
+  apiKey(
+    user: TestUser,
+    payload?: Record<string, unknown>,
+  ): Promise<{ key: string; api_key: { id: string } }>;
   /** Sets a setting as the admin, over HTTP, and fails the test if that is refused. */
   setting(key: string, value: unknown): Promise<void>;
   /** Listens on a free loopback port (for real HTTP clients) and returns the /v1 base URL. */
@@ -114,6 +119,17 @@ export function useTestApp(dialect: Dialect, overrides: ConfigOverrides = {}): (
             `creating connection ${String(payload.name)} answered ${res.statusCode}: ${res.body}`,
           );
         return res.json<{ id: string }>();
+      },
+      apiKey: async (user, payload = { name: "app" }) => {
+        const res = await app.inject({
+          method: "POST",
+          url: "/api/users/me/api-keys",
+          headers: user.headers,
+          payload,
+        });
+        if (res.statusCode !== 201)
+          throw new Error(`creating an API key answered ${res.statusCode}: ${res.body}`);
+        return res.json<{ key: string; api_key: { id: string } }>();
       },
       setting: async (key, value) => {
         const res = await app.inject({
