@@ -360,17 +360,19 @@ export function createGateway(deps: GatewayDeps) {
 
 export type Gateway = ReturnType<typeof createGateway>;
 
+/** The gateway's own concerns, not the upstream's: streaming is chosen per call, n is always 1. */
+const GATEWAY_FIELDS = new Set(["model", "stream", "stream_options", "n"]);
+
+/** One pass over the body, every call: no entries array, no deletes (they make V8 slow the object down). */
 function toChatRequest(body: ChatCompletionRequest, model: string): ChatRequest {
-  const known: Record<string, unknown> = {};
-  const extra: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(body)) (OPENAI_FIELDS.has(key) ? known : extra)[key] = value;
-  // The gateway's own concerns, not the upstream's: streaming is chosen per call, n is always 1.
-  delete known.stream;
-  delete known.stream_options;
-  delete known.n;
-  return {
-    ...(known as Omit<ChatRequest, "model" | "extra">),
-    model,
-    ...(Object.keys(extra).length > 0 ? { extra } : {}),
-  };
+  const request: Record<string, unknown> = { model };
+  let extra: Record<string, unknown> | undefined;
+  for (const key in body) {
+    if (GATEWAY_FIELDS.has(key)) continue;
+    const value = (body as Record<string, unknown>)[key];
+    if (OPENAI_FIELDS.has(key)) request[key] = value;
+    else (extra ??= {})[key] = value;
+  }
+  if (extra !== undefined) request.extra = extra;
+  return request as unknown as ChatRequest;
 }

@@ -53,6 +53,37 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
     expect(fakes.alice!.requests.length).toBe(before + 1);
   });
 
+  it("sends an OpenAI-compatible upstream the caller's fields, its own and unknown ones, but not the gateway's", async () => {
+    const { client } = await userWith(fakes.alice!);
+    // Fields the SDK does not type go in as they would from any app: as extra body properties.
+    const extraFields = { top_k: 7, logit_bias: { "50256": -100 }, vendor_option: { mode: "x" } };
+    await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "fields" }],
+      temperature: 0.2,
+      seed: 42,
+      n: 1,
+      ...extraFields,
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    const sent = JSON.parse(fakes.alice!.requests.at(-1)!.body) as Record<string, unknown>;
+    expect(sent).toMatchObject({ model: "gpt-4o-mini", temperature: 0.2, seed: 42, ...extraFields });
+    expect(sent.messages).toEqual([{ role: "user", content: "fields" }]);
+    // n is always 1 and streaming is the gateway's choice per call: neither is passed on as asked.
+    expect(sent).not.toHaveProperty("n");
+    expect(sent.stream).not.toBe(true);
+
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "fields streamed" }],
+      stream: true,
+      stream_options: { include_usage: false },
+      ...extraFields,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    for await (const chunk of stream) void chunk;
+    const streamed = JSON.parse(fakes.alice!.requests.at(-1)!.body) as Record<string, unknown>;
+    expect(streamed).toMatchObject({ model: "gpt-4o-mini", stream: true, ...extraFields });
+  });
+
   it("streams a completion chunk by chunk, with usage when asked", async () => {
     const { client } = await userWith(fakes.alice!);
     const stream = await client.chat.completions.create({
