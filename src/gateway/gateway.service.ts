@@ -22,6 +22,7 @@ import type { GatewayLimits } from "./rate-limits.js";
 import { ChatCompletionRequest, EmbeddingsRequest } from "./openai-request.schemas.js";
 import type { UsageEvent, UsageRecorder } from "./usage-recorder.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from "./with-retries.js";
+import type { CancelSignal } from "../providers/cancel-signal.js";
 
 export interface GatewayDeps extends ConnectionTargetDeps {
   resolver: Pick<ConnectionResolver, "resolveWithFallbacks" | "usable">;
@@ -128,7 +129,7 @@ export function createGateway(deps: GatewayDeps) {
     chain: Callable[],
     call: (r: Callable, target: Awaited<ReturnType<typeof connectionTarget>>) => Promise<T>,
     onAttempt: (r: Callable) => void,
-    signal: AbortSignal,
+    signal: CancelSignal,
   ): Promise<{ resolution: Callable; value: T }> {
     for (const [i, resolution] of chain.entries()) {
       onAttempt(resolution);
@@ -179,7 +180,7 @@ export function createGateway(deps: GatewayDeps) {
     error: unknown,
     connection: ConnectionRecord | undefined,
     record: (status: number, code: string) => void,
-    signal: AbortSignal,
+    signal: CancelSignal,
   ): never => {
     // The client went away (its abort is what failed the call): nothing to answer, nothing broke.
     if (signal.aborted && !isAppError(error)) {
@@ -203,7 +204,7 @@ export function createGateway(deps: GatewayDeps) {
   };
 
   return {
-    async chat(actor: UserActor, input: unknown, signal: AbortSignal): Promise<ChatResponse> {
+    async chat(actor: UserActor, input: unknown, signal: CancelSignal): Promise<ChatResponse> {
       const body = parseInput(ChatCompletionRequest, input);
       const admitted = await deps.limits.admit(actor);
       const spent = (tokens: number) => void deps.limits.consumed(admitted.limits, tokens).catch(() => {});
@@ -297,7 +298,7 @@ export function createGateway(deps: GatewayDeps) {
       }
     },
 
-    async embeddings(actor: UserActor, input: unknown, signal: AbortSignal) {
+    async embeddings(actor: UserActor, input: unknown, signal: CancelSignal) {
       const body = parseInput(EmbeddingsRequest, input);
       const admitted = await deps.limits.admit(actor);
       const started = performance.now();

@@ -1,12 +1,13 @@
 import type { ChatStreamPart } from "../providers/chat-spec.js";
 import type { createChunkEncoder } from "./encode-openai-response.js";
+import type { CancelSignal } from "../providers/cancel-signal.js";
 
 type FinishPart = Extract<ChatStreamPart, { type: "finish" }>;
 
 /** What the gateway does as a stream goes: usage and metrics. */
 export interface EventStreamHooks {
   /** Aborted when the caller went away: the stream stops at the next part. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** The finish arrived (usage is known). */
   onFinish(part: FinishPart): void;
   /** Reading the parts failed after the stream started; the last event to send, if any. */

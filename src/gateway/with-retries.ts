@@ -1,4 +1,5 @@
 import { isProviderError } from "../providers/errors.js";
+import type { CancelSignal } from "../providers/cancel-signal.js";
 
 export interface RetryPolicy {
   /** Attempts after the first. */
@@ -17,7 +18,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 2, baseDelayMs: 150 
 export async function withRetries<T>(
   fn: () => Promise<T>,
   policy: RetryPolicy,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {

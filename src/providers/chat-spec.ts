@@ -1,4 +1,5 @@
 import type { ProviderTarget } from "./spec.js";
+import type { CancelSignal } from "./cancel-signal.js";
 
 /**
  * The chat half of the adapter interface (vercel/ai's doGenerate / doStream, versioned). The gateway
@@ -124,12 +125,12 @@ export interface EmbeddingsResult {
  */
 export interface ChatAdapter {
   readonly specificationVersion: "v1";
-  doGenerate(target: ProviderTarget, request: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
-  doStream(target: ProviderTarget, request: ChatRequest, signal?: AbortSignal): Promise<ChatStream>;
+  doGenerate(target: ProviderTarget, request: ChatRequest, signal?: CancelSignal): Promise<ChatResult>;
+  doStream(target: ProviderTarget, request: ChatRequest, signal?: CancelSignal): Promise<ChatStream>;
   /** Undefined where the wire format has no embeddings endpoint. */
   doEmbed?(
     target: ProviderTarget,
     request: EmbeddingsRequest,
-    signal?: AbortSignal,
+    signal?: CancelSignal,
   ): Promise<EmbeddingsResult>;
 }

@@ -1,10 +1,11 @@
 import { EventEmitter } from "node:events";
 import { request, type Dispatcher } from "undici";
 import { ProviderError, sanitizeUpstreamText, type ProviderErrorKind } from "./errors.js";
+import type { CancelSignal } from "./cancel-signal.js";
 
 /**
  * Upstream HTTP for every adapter: undici on the dispatcher the target carries (the SSRF guard),
- * one budget per call (AbortSignal.timeout joined with the caller's signal), bodies always consumed
+ * one budget per call (a timer joined with the caller's signal), bodies always consumed
  * or destroyed so keep-alive sockets go back to the pool, and every failure turned into a
  * ProviderError whose message is sanitized.
  */
@@ -27,7 +28,7 @@ export interface UpstreamCallOptions {
   /** The whole call's budget when this request is one of several (a paged listing), for messages. */
   budgetMs?: number;
   /** The caller's cancellation; an abort rejects with its reason, not a ProviderError. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   dispatcher: Dispatcher;
   /** Strings to redact from anything the upstream says back (the API key, secret header values). */
   secrets: readonly string[];
@@ -449,7 +450,7 @@ const PERMANENT_CONNECT_CODES = new Set([
 
 function callFailure(
   error: unknown,
-  context: { where: string; timeoutMs: number; timedOut: () => boolean; caller: AbortSignal | undefined },
+  context: { where: string; timeoutMs: number; timedOut: () => boolean; caller: CancelSignal | undefined },
 ): unknown {
   if (error instanceof ProviderError) return error; // the SSRF guard's refusal or our timeout, as it is
   if (context.caller?.aborted) return context.caller.reason;

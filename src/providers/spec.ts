@@ -1,4 +1,5 @@
 import type { Dispatcher } from "undici";
+import type { CancelSignal } from "./cancel-signal.js";
 
 /**
  * The adapter interface every provider implements, and the types around it: no HTTP here. The chat
@@ -83,7 +84,7 @@ export interface HealthCheckResult {
 export interface ProviderAdapter {
   readonly specificationVersion: "v1";
   readonly wireFormat: WireFormat;
-  listModels(target: ProviderTarget, signal?: AbortSignal): Promise<ModelInfo[]>;
+  listModels(target: ProviderTarget, signal?: CancelSignal): Promise<ModelInfo[]>;
   /** The cheap check: lists the models, never a paid completion. */
-  checkHealth(target: ProviderTarget, signal?: AbortSignal): Promise<HealthCheckResult>;
+  checkHealth(target: ProviderTarget, signal?: CancelSignal): Promise<HealthCheckResult>;
 }

@@ -2,6 +2,7 @@ import type { FastifyReply } from "fastify";
 import { ChatCompletionRequest, EmbeddingsRequest } from "../../gateway/openai-request.schemas.js";
 import type { Gateway } from "../../gateway/gateway.service.js";
 import type { ChatWarning } from "../../providers/chat-spec.js";
+import { ClientGone } from "../client-gone.js";
 import type { HttpApp } from "../http-app.js";
 import type { RequestAuthenticator } from "../plugins/authenticate.js";
 import { writeEventStream } from "../write-event-stream.js";
@@ -31,15 +32,6 @@ function warningsHeader(reply: FastifyReply, warnings: ChatWarning[]): void {
   reply.header("x-switchyard-warnings", text.replace(/[^\x20-\x7e]/g, "?").slice(0, 2000));
 }
 
-/** Aborted when the client goes away before the answer is complete, which cancels the upstream call. */
-function clientGone(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  reply.raw.once("close", () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return controller.signal;
-}
-
 /** The OpenAI-compatible gateway: what apps call for every LLM request. */
 export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> {
   app.post(
@@ -60,7 +52,7 @@ export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> 
     },
     async (request, reply) => {
       const actor = await deps.authenticate(request);
-      const result = await deps.gateway.chat(actor, request.body, clientGone(reply));
+      const result = await deps.gateway.chat(actor, request.body, new ClientGone(reply.raw));
       warningsHeader(reply, result.warnings);
       reply.headers(result.headers);
       if (result.kind === "json") return reply.send(result.body);
@@ -95,7 +87,7 @@ export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> 
     },
     async (request, reply) => {
       const actor = await deps.authenticate(request);
-      return reply.send(await deps.gateway.embeddings(actor, request.body, clientGone(reply)));
+      return reply.send(await deps.gateway.embeddings(actor, request.body, new ClientGone(reply.raw)));
     },
   );
 

@@ -6,12 +6,13 @@ import { readAnthropicError } from "./anthropic-error.js";
 import { anthropicHeaders } from "./anthropic-headers.js";
 import { convertToAnthropicRequest } from "./convert-to-anthropic-request.js";
 import { parseAnthropicResponse } from "./parse-anthropic-response.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /** `POST {base}/v1/messages` with x-api-key and anthropic-version, answered as one result. */
 export async function generateAnthropicChat(
   target: ProviderTarget,
   request: ChatRequest,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<ChatResult> {
   const { body, warnings } = convertToAnthropicRequest(request, { stream: false });
   const url = joinUrl(target.baseUrl, "v1/messages");

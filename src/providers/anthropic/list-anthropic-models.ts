@@ -7,6 +7,7 @@ import { MAX_LISTING_PAGES } from "../read-model-fields.js";
 import { secretsOf } from "../request-headers.js";
 import type { ModelInfo, ProviderTarget } from "../spec.js";
 import { anthropicHeaders } from "./anthropic-headers.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /** Anthropic's largest page. */
 const PAGE_LIMIT = 1000;
@@ -25,7 +26,7 @@ const AnthropicModelPage = Compile(
  */
 export async function listAnthropicModels(
   target: ProviderTarget,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<ModelInfo[]> {
   const deadline = startDeadline(target.timeoutMs);
   const headers = anthropicHeaders(target);

@@ -8,6 +8,7 @@ import { readAnthropicError } from "./anthropic-error.js";
 import { anthropicHeaders } from "./anthropic-headers.js";
 import { convertToAnthropicRequest } from "./convert-to-anthropic-request.js";
 import { AnthropicStreamParser } from "./parse-anthropic-stream.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /**
  * `POST {base}/v1/messages` with `stream: true`. Resolves once the first event (message_start, sent
@@ -17,7 +18,7 @@ import { AnthropicStreamParser } from "./parse-anthropic-stream.js";
 export async function streamAnthropicChat(
   target: ProviderTarget,
   request: ChatRequest,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<ChatStream> {
   const { body, warnings } = convertToAnthropicRequest(request, { stream: true });
   const url = joinUrl(target.baseUrl, "v1/messages");

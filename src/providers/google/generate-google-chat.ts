@@ -7,12 +7,13 @@ import { googleModelPath } from "./google-model-path.js";
 import { readGoogleError } from "./google-error.js";
 import { googleHeaders } from "./google-headers.js";
 import { parseGoogleResponse } from "./parse-google-response.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /** `POST {base}/v1beta/models/{model}:generateContent`, the key in x-goog-api-key (never the URL). */
 export async function generateGoogleChat(
   target: ProviderTarget,
   request: ChatRequest,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<ChatResult> {
   const { body, warnings } = convertToGoogleRequest(request);
   const url = joinUrl(target.baseUrl, `v1beta/${googleModelPath(request.model)}:generateContent`);

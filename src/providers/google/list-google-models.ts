@@ -8,6 +8,7 @@ import { secretsOf } from "../request-headers.js";
 import type { ModelInfo, ProviderTarget } from "../spec.js";
 import { readGoogleError } from "./google-error.js";
 import { googleHeaders } from "./google-headers.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /** Gemini's largest page. */
 const PAGE_SIZE = 1000;
@@ -33,7 +34,7 @@ const GoogleModelPage = Compile(
  * nextPageToken within the one budget. Ids lose the `models/` prefix; inputTokenLimit is the context
  * window.
  */
-export async function listGoogleModels(target: ProviderTarget, signal?: AbortSignal): Promise<ModelInfo[]> {
+export async function listGoogleModels(target: ProviderTarget, signal?: CancelSignal): Promise<ModelInfo[]> {
   const deadline = startDeadline(target.timeoutMs);
   const headers = googleHeaders(target);
   const secrets = secretsOf(target);

@@ -9,6 +9,7 @@ import { googleModelPath } from "./google-model-path.js";
 import { readGoogleError } from "./google-error.js";
 import { googleHeaders } from "./google-headers.js";
 import { GoogleStreamParser } from "./parse-google-stream.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /**
  * `POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse`. Resolves on the 200, before
@@ -18,7 +19,7 @@ import { GoogleStreamParser } from "./parse-google-stream.js";
 export async function streamGoogleChat(
   target: ProviderTarget,
   request: ChatRequest,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<ChatStream> {
   const { body, warnings } = convertToGoogleRequest(request);
   const url = joinUrl(target.baseUrl, `v1beta/${googleModelPath(request.model)}:streamGenerateContent`, {

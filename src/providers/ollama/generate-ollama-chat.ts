@@ -5,12 +5,13 @@ import type { ProviderTarget } from "../spec.js";
 import { convertToOllamaRequest } from "./convert-to-ollama-request.js";
 import { ollamaHeaders } from "./ollama-headers.js";
 import { parseOllamaResponse } from "./parse-ollama-response.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /** `POST {base}/api/chat` with stream: false. Errors are `{"error": "..."}`, read by the generic reader. */
 export async function generateOllamaChat(
   target: ProviderTarget,
   request: ChatRequest,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<ChatResult> {
   const { body, warnings } = convertToOllamaRequest(request, { stream: false });
   const url = joinUrl(target.baseUrl, "api/chat");

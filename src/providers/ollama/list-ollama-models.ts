@@ -6,6 +6,7 @@ import { describeUrl, getJson, joinUrl } from "../http.js";
 import { secretsOf } from "../request-headers.js";
 import type { ModelInfo, ProviderTarget } from "../spec.js";
 import { ollamaHeaders } from "./ollama-headers.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 const OllamaTags = Compile(
   Type.Object({
@@ -23,7 +24,7 @@ const OllamaTags = Compile(
  * models pulled locally. Their context size needs one `/api/show` per model, which a cheap check
  * does not spend, so context_window stays unset.
  */
-export async function listOllamaModels(target: ProviderTarget, signal?: AbortSignal): Promise<ModelInfo[]> {
+export async function listOllamaModels(target: ProviderTarget, signal?: CancelSignal): Promise<ModelInfo[]> {
   const url = joinUrl(target.baseUrl, "api/tags");
   const body = await getJson(url, {
     headers: ollamaHeaders(target),

@@ -7,12 +7,13 @@ import { readNdjson } from "../sse.js";
 import { convertToOllamaRequest } from "./convert-to-ollama-request.js";
 import { ollamaHeaders } from "./ollama-headers.js";
 import { OllamaStreamParser } from "./parse-ollama-stream.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /** `POST {base}/api/chat` with stream: true: NDJSON (application/x-ndjson), one line per chunk. */
 export async function streamOllamaChat(
   target: ProviderTarget,
   request: ChatRequest,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<ChatStream> {
   const { body, warnings } = convertToOllamaRequest(request, { stream: true });
   const url = joinUrl(target.baseUrl, "api/chat");

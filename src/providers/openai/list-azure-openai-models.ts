@@ -6,6 +6,7 @@ import { optionalString } from "../read-model-fields.js";
 import { secretsOf } from "../request-headers.js";
 import type { ModelInfo, ProviderTarget } from "../spec.js";
 import { azureOpenAIHeaders } from "./azure-openai-headers.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /** The GA data-plane version used when a connection names none. */
 export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
@@ -27,7 +28,7 @@ const AzureModelList = Compile(
  */
 export async function listAzureOpenAIModels(
   target: ProviderTarget,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<ModelInfo[]> {
   const path = /\/openai\/*$/.test(new URL(target.baseUrl).pathname) ? "models" : "openai/models";
   const url = joinUrl(target.baseUrl, path, {

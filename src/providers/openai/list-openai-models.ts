@@ -6,6 +6,7 @@ import { optionalString, positiveInteger } from "../read-model-fields.js";
 import { secretsOf } from "../request-headers.js";
 import type { ModelInfo, ProviderTarget } from "../spec.js";
 import { openaiHeaders } from "./openai-headers.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /**
  * `GET {base}/models` -> `{object: "list", data: [{id, object: "model", created, owned_by}]}`.
@@ -26,7 +27,7 @@ const OpenAIModelList = Compile(
   }),
 );
 
-export async function listOpenAIModels(target: ProviderTarget, signal?: AbortSignal): Promise<ModelInfo[]> {
+export async function listOpenAIModels(target: ProviderTarget, signal?: CancelSignal): Promise<ModelInfo[]> {
   const url = joinUrl(target.baseUrl, "models");
   const body = await getJson(url, {
     headers: openaiHeaders(target),

@@ -7,6 +7,7 @@ import { convertToOpenAIEmbeddingsRequest, convertToOpenAIRequest } from "./conv
 import { readOpenAIChatStream } from "./openai-chat-stream.js";
 import { readOpenAIError } from "./openai-error.js";
 import { parseOpenAIChatResponse, parseOpenAIEmbeddingsResponse } from "./parse-openai-response.js";
+import type { CancelSignal } from "../cancel-signal.js";
 
 /** Where an OpenAI-family upstream takes its calls, and how it wants the key. */
 export interface OpenAIEndpoints {
@@ -27,7 +28,7 @@ export type OpenAIChatAdapter = ChatAdapter & Required<Pick<ChatAdapter, "doEmbe
  * retryable with its Retry-After, 5xx retryable, and no key ever reaches a message.
  */
 export function createOpenAIChatAdapter(endpoints: OpenAIEndpoints): OpenAIChatAdapter {
-  const callOptions = (target: ProviderTarget, signal: AbortSignal | undefined): UpstreamCallOptions => ({
+  const callOptions = (target: ProviderTarget, signal: CancelSignal | undefined): UpstreamCallOptions => ({
     headers: endpoints.headers(target),
     timeoutMs: target.timeoutMs,
     signal,
@@ -62,7 +63,7 @@ export function createOpenAIChatAdapter(endpoints: OpenAIEndpoints): OpenAIChatA
     async doEmbed(
       target: ProviderTarget,
       request: EmbeddingsRequest,
-      signal?: AbortSignal,
+      signal?: CancelSignal,
     ): Promise<EmbeddingsResult> {
       const url = endpoints.embeddingsUrl(target, request.model);
       const answer = await postJson(
