@@ -18,6 +18,7 @@ export class ClientGone implements CancelSignal {
     });
   }
 
+  /** Each listener is told once in any case (`once` or not): the signal aborts only once. */
   addEventListener(_type: "abort", listener: () => void): void {
     this.listeners.push(listener);
   }

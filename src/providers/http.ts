@@ -325,27 +325,58 @@ async function readHttpFailure(
 
 /**
  * `{base}{path}` with the base's own path kept (`https://x/v1` + `/models` -> `https://x/v1/models`)
- * and the query parameters set (undefined ones skipped).
+ * and the query parameters set (undefined ones skipped), as a string (undici parses it once more).
  */
 export function joinUrl(
   baseUrl: string,
   path: string,
   query: Record<string, string | number | undefined> = {},
-): URL {
+): string {
+  // Every proxied call joins the same base and path: without a query (and without userinfo, which
+  // may hold a password and is not kept here) the answer is remembered, so repeats cost no URL parse.
+  const cacheable = !baseUrl.includes("@") && Object.values(query).every((value) => value === undefined);
+  const key = `${baseUrl}\n${path}`;
+  if (cacheable) {
+    const hit = joined.get(key);
+    if (hit !== undefined) return hit;
+  }
   const url = new URL(baseUrl);
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
   for (const [name, value] of Object.entries(query)) {
     if (value !== undefined) url.searchParams.set(name, String(value));
   }
-  return url;
+  const href = url.href;
+  if (cacheable) remember(joined, key, href);
+  return href;
+}
+
+const joined = new Map<string, string>();
+/** Bounds each of this file's small caches: past it, one is emptied and refilled by what is in use. */
+const MAX_REMEMBERED = 512;
+
+function remember(cache: Map<string, string>, key: string, value: string): void {
+  if (cache.size >= MAX_REMEMBERED) cache.clear();
+  cache.set(key, value);
 }
 
 /** Recent describeUrl answers: every call describes its URL up front, and sanitizing is regex work. */
 const described = new Map<string, string>();
-const MAX_DESCRIBED = 512;
+
+const containsSecret = (text: string, secrets: readonly string[]) =>
+  secrets.some(
+    (secret) => secret.length > 0 && (text.includes(secret) || text.includes(encodeURIComponent(secret))),
+  );
 
 /** host[:port]/path, for messages: no userinfo, no query (Google's `key=` must never show). */
 export function describeUrl(url: string | URL, secrets: readonly string[] = []): string {
+  // A URL string with no userinfo and no query says nothing the description does not: it is its own
+  // cache key, so a repeat (every call of a connection) costs no parse.
+  const plain =
+    typeof url === "string" && !/[@?#]/.test(url) && !containsSecret(url, secrets) ? url : undefined;
+  if (plain !== undefined) {
+    const hit = described.get(plain);
+    if (hit !== undefined) return hit;
+  }
   let parsed: URL;
   try {
     parsed = typeof url === "string" ? new URL(url) : url;
@@ -355,19 +386,13 @@ export function describeUrl(url: string | URL, secrets: readonly string[] = []):
   const text = `${parsed.host}${parsed.pathname}`;
   // A URL that contains a secret is sanitized afresh and not kept; without one, the secrets change
   // nothing, so the answer is cached by the text alone (and no secret is held here).
-  if (
-    secrets.some(
-      (secret) => secret.length > 0 && (text.includes(secret) || text.includes(encodeURIComponent(secret))),
-    )
-  ) {
-    return sanitizeUpstreamText(text, secrets);
-  }
+  if (containsSecret(text, secrets)) return sanitizeUpstreamText(text, secrets);
   let description = described.get(text);
   if (description === undefined) {
     description = sanitizeUpstreamText(text, []);
-    if (described.size >= MAX_DESCRIBED) described.clear();
-    described.set(text, description);
+    remember(described, text, description);
   }
+  if (plain !== undefined) remember(described, plain, description);
   return description;
 }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { ClientGone } from "../../src/http/client-gone.js";
+import type { CancelSignal } from "../../src/providers/cancel-signal.js";
 
 /** What ClientGone watches of a response: its close, and whether it had finished. */
 function response(): { res: ServerResponse; close(finished: boolean): void } {
@@ -20,9 +21,11 @@ describe("ClientGone", () => {
   it("aborts once when the response closes unfinished, with an AbortError, telling each listener once", () => {
     const { res, close } = response();
     const gone = new ClientGone(res);
+    // As adapters hold it: through the CancelSignal interface, which takes `once`.
+    const signal: CancelSignal = gone;
     const heard: string[] = [];
-    gone.addEventListener("abort", () => heard.push("a"));
-    gone.addEventListener("abort", () => heard.push("b"), { once: true });
+    signal.addEventListener("abort", () => heard.push("a"));
+    signal.addEventListener("abort", () => heard.push("b"), { once: true });
     expect(gone.aborted).toBe(false);
     close(false);
     close(false);

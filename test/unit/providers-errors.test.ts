@@ -167,11 +167,38 @@ describe("upstream error bodies", () => {
 
 describe("URLs and headers", () => {
   it("joins a path onto a base keeping the base's path", () => {
-    expect(joinUrl("https://api.openai.com/v1", "models").href).toBe("https://api.openai.com/v1/models");
-    expect(joinUrl("https://api.openai.com/v1/", "/models").href).toBe("https://api.openai.com/v1/models");
-    expect(joinUrl("https://api.anthropic.com", "v1/models", { limit: 1000, after_id: undefined }).href).toBe(
+    expect(joinUrl("https://api.openai.com/v1", "models")).toBe("https://api.openai.com/v1/models");
+    expect(joinUrl("https://api.openai.com/v1/", "/models")).toBe("https://api.openai.com/v1/models");
+    expect(joinUrl("https://api.anthropic.com", "v1/models", { limit: 1000, after_id: undefined })).toBe(
       "https://api.anthropic.com/v1/models?limit=1000",
     );
+  });
+
+  it("joins the same way when the answer was remembered, and never remembers a query or userinfo", () => {
+    for (let i = 0; i < 2; i++) {
+      expect(joinUrl("https://api.openai.com/v1", "chat/completions")).toBe(
+        "https://api.openai.com/v1/chat/completions",
+      );
+      expect(joinUrl("https://api.openai.com/v1/", "chat/completions")).toBe(
+        "https://api.openai.com/v1/chat/completions",
+      );
+      expect(joinUrl("https://x.example/v1", "models", { page: i })).toBe(
+        `https://x.example/v1/models?page=${i}`,
+      );
+      expect(joinUrl("https://u:p@x.example/v1", "models")).toBe("https://u:p@x.example/v1/models");
+    }
+  });
+
+  it("describes a URL the same way whether or not it was seen before, never with a query, userinfo or secret", () => {
+    for (let i = 0; i < 2; i++) {
+      expect(describeUrl("https://api.openai.com/v1/chat/completions")).toBe(
+        "api.openai.com/v1/chat/completions",
+      );
+      expect(describeUrl("https://u:pw@x.example:8443/v1/models?key=abc")).toBe("x.example:8443/v1/models");
+      expect(describeUrl("https://x.example/sk-secret-123/v1", ["sk-secret-123"])).not.toContain(
+        "sk-secret-123",
+      );
+    }
   });
 
   it("describes a URL without userinfo or query", () => {

@@ -10,7 +10,7 @@ import { createOpenAIChatAdapter, type OpenAIChatAdapter } from "./openai-chat-a
  * connection's when it names one, else the request's model (which is then the deployment name).
  * A base that already ends in `/openai` is not doubled.
  */
-function deploymentUrl(target: ProviderTarget, model: string, operation: string): URL {
+function deploymentUrl(target: ProviderTarget, model: string, operation: string): string {
   const prefix = /\/openai\/*$/.test(new URL(target.baseUrl).pathname) ? "" : "openai/";
   const deployment = target.azure?.deployment || model;
   return joinUrl(target.baseUrl, `${prefix}deployments/${encodeURIComponent(deployment)}/${operation}`, {

@@ -12,9 +12,9 @@ import type { CancelSignal } from "../cancel-signal.js";
 /** Where an OpenAI-family upstream takes its calls, and how it wants the key. */
 export interface OpenAIEndpoints {
   /** `POST` target of Chat Completions for `model` (the upstream model id). */
-  chatCompletionsUrl(target: ProviderTarget, model: string): URL;
+  chatCompletionsUrl(target: ProviderTarget, model: string): string;
   /** `POST` target of Embeddings for `model`. */
-  embeddingsUrl(target: ProviderTarget, model: string): URL;
+  embeddingsUrl(target: ProviderTarget, model: string): string;
   headers(target: ProviderTarget): Record<string, string>;
 }
 
