@@ -1,3 +1,4 @@
+import { StringDecoder } from "node:string_decoder";
 import { createParser, type EventSourceMessage, type ParseError } from "eventsource-parser";
 import { ProviderError, sanitizeUpstreamText } from "./errors.js";
 
@@ -29,6 +30,30 @@ export interface StreamReadOptions {
 const DEFAULT_MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
 /**
+ * A body's text, chunk by chunk: UTF-8 split anywhere is kept whole, and a leading byte-order mark
+ * is dropped, as TextDecoder does (eventsource-parser would take it for part of the first field
+ * name). StringDecoder rather than TextDecoder: it is about a quarter of the cost per stream.
+ */
+class Utf8Text {
+  private readonly decoder = new StringDecoder("utf8");
+  private started = false;
+
+  read(chunk: Uint8Array): string {
+    return this.leading(this.decoder.write(chunk));
+  }
+
+  end(): string {
+    return this.leading(this.decoder.end());
+  }
+
+  private leading(text: string): string {
+    if (this.started || text.length === 0) return text;
+    this.started = true;
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  }
+}
+
+/**
  * The SSE events of a byte stream, on eventsource-parser: LF, CR and CRLF line ends, `:` comments
  * skipped, multi-line `data:` joined with "\n", `id:` and `retry:` ignored. An event is dispatched
  * by its blank line, so an incomplete last event (the stream cut mid-event) is dropped, as the SSE
@@ -39,7 +64,7 @@ export async function* readSseEvents(
   options: StreamReadOptions = {},
 ): AsyncIterable<SseEvent[]> {
   const maxChars = options.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS;
-  const decoder = new TextDecoder();
+  const text = new Utf8Text();
   let ready: SseEvent[] = [];
   let overflow: ParseError | undefined;
   const parser = createParser({
@@ -68,14 +93,14 @@ export async function* readSseEvents(
   };
 
   for await (const chunk of body) {
-    feed(decoder.decode(chunk, { stream: true }));
+    feed(text.read(chunk));
     if (ready.length > 0) {
       const events = ready;
       ready = [];
       yield events;
     }
   }
-  feed(decoder.decode());
+  feed(text.end());
   if (ready.length > 0) yield ready;
 }
 
@@ -90,7 +115,7 @@ export async function* readNdjson(
 ): AsyncIterable<unknown[]> {
   const maxChars = options.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS;
   const where = options.where ?? "the upstream";
-  const decoder = new TextDecoder();
+  const text = new Utf8Text();
   let pending = "";
 
   const parseLine = (line: string): unknown => {
@@ -105,7 +130,7 @@ export async function* readNdjson(
   };
 
   for await (const chunk of body) {
-    pending += decoder.decode(chunk, { stream: true });
+    pending += text.read(chunk);
     const values: unknown[] = [];
     let start = 0;
     try {
@@ -124,6 +149,6 @@ export async function* readNdjson(
       throw new ProviderError("bad_response", `${where} sent a line longer than ${maxChars} characters`);
     }
   }
-  const last = (pending + decoder.decode()).trim();
+  const last = (pending + text.end()).trim();
   if (last.length > 0) yield [parseLine(last)];
 }

@@ -63,6 +63,24 @@ describe("readSseEvents", () => {
     expect(runs).toBe(bytes.length + 2);
   });
 
+  it("drops a leading byte-order mark wherever the chunks are cut, and keeps one anywhere else", async () => {
+    const bytes = encoder.encode(`\uFEFF${SSE_TEXT}`);
+    for (const cuts of splits(bytes)) {
+      expect(await collect(readSseEvents(chunked(bytes, cuts))), `cut at ${cuts.join(",")}`).toEqual(
+        SSE_EVENTS,
+      );
+    }
+    // The mark right before the first field: taken for part of its name, the event would be lost.
+    const first = encoder.encode("\uFEFFdata: x\n\n");
+    for (const cuts of splits(first)) {
+      expect(await collect(readSseEvents(chunked(first, cuts))), `cut at ${cuts.join(",")}`).toEqual([
+        { data: "x" },
+      ]);
+    }
+    const inner = encoder.encode("data: a\uFEFFb\n\n");
+    expect(await collect(readSseEvents(chunked(inner, [1])))).toEqual([{ data: "a\uFEFFb" }]);
+  });
+
   it("reads every pair of cut positions of a short stream", async () => {
     const bytes = encoder.encode('data: {"a":"ü"}\r\n\r\ndata: [DONE]\n\n');
     for (let first = 0; first <= bytes.length; first++) {
@@ -137,6 +155,15 @@ const NDJSON_VALUES = [
 describe("readNdjson", () => {
   it("reads the same values wherever the chunks are cut", async () => {
     const bytes = encoder.encode(NDJSON_TEXT);
+    for (const cuts of splits(bytes)) {
+      expect(await collect(readNdjson(chunked(bytes, cuts))), `cut at ${cuts.join(",")}`).toEqual(
+        NDJSON_VALUES,
+      );
+    }
+  });
+
+  it("drops a leading byte-order mark wherever the chunks are cut", async () => {
+    const bytes = encoder.encode(`\uFEFF${NDJSON_TEXT}`);
     for (const cuts of splits(bytes)) {
       expect(await collect(readNdjson(chunked(bytes, cuts))), `cut at ${cuts.join(",")}`).toEqual(
         NDJSON_VALUES,
