@@ -11,11 +11,16 @@ export function registerRequestLog(
   logger: Pick<Logger, "isLevelEnabled" | "error" | "info" | "debug">,
 ): void {
   app.addHook("onResponse", (request, reply, done) => {
+    const failed = reply.statusCode >= 500;
+    // Nothing is looked at for a line the level drops (the gateway under load at warn): a success
+    // logs at info or, for a probe, below.
+    if (!failed && !logger.isLevelEnabled("info")) {
+      done();
+      return;
+    }
     const path = request.url.split("?")[0] ?? request.url;
     const isProbe = path === "/healthz" || path === "/readyz" || path === "/metrics";
-    const failed = reply.statusCode >= 500;
     const level = failed ? "error" : isProbe ? "debug" : "info";
-    // Nothing is built for a line the level drops (the gateway under load at warn).
     if (logger.isLevelEnabled(level)) {
       // Written by the root logger with the request id in the line: the same output as the
       // request's own logger, without making it (see lazy-request-logger.ts).

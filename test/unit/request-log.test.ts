@@ -1,0 +1,64 @@
+import Fastify from "fastify";
+import { describe, expect, it } from "vitest";
+import { registerRequestLog } from "../../src/http/plugins/request-log.js";
+import { createLogger } from "../../src/logger.js";
+
+type Level = "debug" | "info" | "warn" | "error";
+const LEVEL_NAMES: Record<number, Level> = { 20: "debug", 30: "info", 40: "warn", 50: "error" };
+
+/** The project's own logger at `level`, writing into an array. */
+function recordingLogger(level: Level) {
+  const lines: { level: Level; line: Record<string, unknown>; msg: string }[] = [];
+  const destination = {
+    write(text: string) {
+      const { level: number, msg, ...line } = JSON.parse(text) as Record<string, unknown>;
+      lines.push({ level: LEVEL_NAMES[number as number]!, line, msg: msg as string });
+    },
+  };
+  return { lines, logger: createLogger({ level, destination }) };
+}
+
+async function appAt(level: Level) {
+  const recorded = recordingLogger(level);
+  const app = Fastify();
+  registerRequestLog(app, recorded.logger);
+  app.get("/ok", async () => ({ ok: true }));
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/boom", async (_request, reply) => reply.code(503).send({ down: true }));
+  await app.ready();
+  return { app, lines: recorded.lines };
+}
+
+describe("access log", () => {
+  it("at warn writes only failures", async () => {
+    const { app, lines } = await appAt("warn");
+    await app.inject({ url: "/ok" });
+    await app.inject({ url: "/healthz" });
+    await app.inject({ url: "/boom?token=abc" });
+    expect(lines).toEqual([
+      {
+        level: "error",
+        msg: "request failed",
+        line: expect.objectContaining({ method: "GET", path: "/boom", status: 503 }),
+      },
+    ]);
+    await app.close();
+  });
+
+  it("at info writes each request but not the probes, without the query string", async () => {
+    const { app, lines } = await appAt("info");
+    await app.inject({ url: "/ok?secret=1" });
+    await app.inject({ url: "/healthz" });
+    expect(lines.map((l) => [l.level, l.msg, l.line.path])).toEqual([["info", "request completed", "/ok"]]);
+    expect(lines[0]!.line).toHaveProperty("request_id");
+    expect(lines[0]!.line).toHaveProperty("duration_ms");
+    await app.close();
+  });
+
+  it("at debug writes the probes too", async () => {
+    const { app, lines } = await appAt("debug");
+    await app.inject({ url: "/healthz" });
+    expect(lines.map((l) => [l.level, l.line.path])).toEqual([["debug", "/healthz"]]);
+    await app.close();
+  });
+});
