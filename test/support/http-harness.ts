@@ -80,6 +80,13 @@ export function useTestApp(dialect: Dialect, overrides: ConfigOverrides = {}): (
       } satisfies TestUser;
     };
 
+    /** POSTs as `user` what must be created; anything but 201 fails the test, saying what. */
+    const create = async <T>(user: TestUser, url: string, payload: Record<string, unknown>, what: string) => {
+      const res = await app.inject({ method: "POST", url, headers: user.headers, payload });
+      if (res.statusCode !== 201) throw new Error(`creating ${what} answered ${res.statusCode}: ${res.body}`);
+      return res.json<T>();
+    };
+
     const admin = await signIn(
       `admin-${unique()}@example.test`,
       `pw-${unique()}-admin`,
@@ -107,30 +114,15 @@ export function useTestApp(dialect: Dialect, overrides: ConfigOverrides = {}): (
         return signIn(email, password);
       },
       bodies: () => seen.join("\n"),
-      connection: async (user, payload) => {
-        const res = await app.inject({
-          method: "POST",
-          url: "/api/llm-providers",
-          headers: user.headers,
+      connection: (user, payload) =>
+        create<{ id: string }>(user, "/api/llm-providers", payload, `connection ${String(payload.name)}`),
+      apiKey: (user, payload = { name: "app" }) =>
+        create<{ key: string; api_key: { id: string } }>(
+          user,
+          "/api/users/me/api-keys",
           payload,
-        });
-        if (res.statusCode !== 201)
-          throw new Error(
-            `creating connection ${String(payload.name)} answered ${res.statusCode}: ${res.body}`,
-          );
-        return res.json<{ id: string }>();
-      },
-      apiKey: async (user, payload = { name: "app" }) => {
-        const res = await app.inject({
-          method: "POST",
-          url: "/api/users/me/api-keys",
-          headers: user.headers,
-          payload,
-        });
-        if (res.statusCode !== 201)
-          throw new Error(`creating an API key answered ${res.statusCode}: ${res.body}`);
-        return res.json<{ key: string; api_key: { id: string } }>();
-      },
+          "an API key",
+        ),
       setting: async (key, value) => {
         const res = await app.inject({
           method: "PUT",
