@@ -9,8 +9,9 @@
 // Environment: BENCH_SECONDS (per measured run, default 5), BENCH_WARMUP_SECONDS (default 1),
 // BENCH_TTFC_N (sequential streaming requests per target for the first-chunk time, default 200),
 // BENCH_CONNECTIONS (the loaded scenario, default 50), BENCH_TIMEOUT_SECONDS (hard limit for the
-// whole run; default from the others), BENCH_LOG_DIR, BENCH_CPU_PROF. Only 127.0.0.1 is used.
-import { spawn } from "node:child_process";
+// whole run; default from the others), BENCH_LOG_DIR, BENCH_CPU_PROF, BENCH_BASELINE (a second
+// checkout measured in the same rounds: an A/B of two builds). Only 127.0.0.1 is used.
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -64,7 +65,19 @@ for (const name of SELECTED) {
   if (!ALL_TARGETS.includes(name))
     throw new Error(`BENCH_TARGETS: unknown target "${name}" (known: ${ALL_TARGETS.join(", ")})`);
 }
-const TARGET_COUNT = SELECTED.size;
+// BENCH_BASELINE=<checkout>: a second Switchyard, built from another checkout (its dist/ must be
+// built), measured in the same rounds as this one: an interleaved A/B of two builds, with every
+// round's CPU per request of each listed in the report.
+const BASELINE_ROOT = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : undefined;
+if (BASELINE_ROOT && !fs.existsSync(path.join(BASELINE_ROOT, "dist/cli/main.js")))
+  throw new Error(
+    `BENCH_BASELINE: ${BASELINE_ROOT}/dist/cli/main.js is missing (run npm ci and npm run build there)`,
+  );
+if (BASELINE_ROOT && !SELECTED.has("switchyard"))
+  throw new Error(
+    "BENCH_BASELINE compares with this checkout's Switchyard: keep switchyard in BENCH_TARGETS",
+  );
+const TARGET_COUNT = SELECTED.size + (BASELINE_ROOT ? 1 : 0);
 // When set, every child's whole output is also written to <dir>/<name>.log; BENCH_CPU_PROF=<dir>
 // runs Switchyard with --cpu-prof into that directory (written when it stops).
 const LOG_DIR = process.env.BENCH_LOG_DIR ? path.resolve(process.env.BENCH_LOG_DIR) : undefined;
@@ -505,8 +518,8 @@ async function startMinimalProxy(mockPort) {
   return { entry, port: Number(port) };
 }
 
-async function startSwitchyard(tmp, mockPort) {
-  const dataDir = path.join(tmp, "switchyard");
+async function startSwitchyard(tmp, mockPort, fromRoot = root, name = "switchyard") {
+  const dataDir = path.join(tmp, name);
   fs.mkdirSync(dataDir, { recursive: true });
   const dbFile = path.join(dataDir, "bench.db");
   const port = await freePort();
@@ -527,12 +540,12 @@ async function startSwitchyard(tmp, mockPort) {
   });
   const profiling = CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
   const entry = startChild(
-    "switchyard",
+    name,
     [
-      ...profiling,
+      ...(fromRoot === root ? profiling : []),
       "--import",
       pathToFileURL(path.join(here, "exit-with-parent.mjs")).href,
-      path.join(root, "dist/cli/main.js"),
+      path.join(fromRoot, "dist/cli/main.js"),
       "serve",
     ],
     { env, cwd: tmp },
@@ -615,12 +628,27 @@ async function startPortkey(tmp) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
+/** A checkout as `<short commit>` (with `+changes` when its tree differs), else its directory. */
+function describeCheckout(dir) {
+  try {
+    const commit = execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+    }).trim();
+    const dirty = execFileSync("git", ["-C", dir, "status", "--porcelain", "--untracked-files=no"], {
+      encoding: "utf8",
+    }).trim();
+    return dirty ? `${commit}+changes` : commit;
+  } catch {
+    return path.basename(dir);
+  }
+}
+
 function machineLine() {
   const cpu = os.cpus()[0]?.model?.trim() ?? "unknown CPU";
   return `${os.availableParallelism?.() ?? os.cpus().length} CPUs (nproc; ${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
 }
 
-function buildReport({ date, targets, results, ttfc, rss, syRss, notes, usage, loadBefore }) {
+function buildReport({ date, targets, results, runs, ttfc, rss, syRss, notes, usage, loadBefore }) {
   const lines = [];
   const get = (t, s) => results.get(`${t}:${s}`);
   lines.push(`# Gateway benchmark results`, "");
@@ -695,6 +723,24 @@ function buildReport({ date, targets, results, ttfc, rss, syRss, notes, usage, l
     `- max RSS during the ${HIGH}-connection runs: ${rss.get("switchyard") ? fmt(rss.get("switchyard") / 1024, 1) : "n/a"} MB (RSS in MB: ${syRss.join(", ")})`,
   );
   if (usage) lines.push(`- usage recording: ${usage}`);
+  if (targets.some((t) => t.key === "baseline")) {
+    const fine = (a, b) =>
+      Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : "n/a";
+    // Every round of both, sorted: on a shared machine the spread says more than one median.
+    const rounds = (t, s) =>
+      (runs.get(`${t}:${s}`) ?? [])
+        .map((r) => r.cpuPerRequestUs)
+        .filter(Number.isFinite)
+        .sort((a, b) => a - b)
+        .map(fmtInt)
+        .join(" ");
+    lines.push(
+      `- against the baseline, CPU µs/req of every round, sorted (baseline -> this build): ${SCENARIOS.map((s) => `${s.label} ${rounds("baseline", s.key)} -> ${rounds("switchyard", s.key)}`).join("; ")}`,
+    );
+    lines.push(
+      `- against the baseline, the median rounds (this build / baseline): req/s ${SCENARIOS.map((s) => `${s.label} ${fine(rps("switchyard", s.key), rps("baseline", s.key))}`).join("; ")}; CPU per request ${SCENARIOS.map((s) => `${s.label} ${fine(cpu("switchyard", s.key), cpu("baseline", s.key))}`).join("; ")}`,
+    );
+  }
   lines.push("");
   return lines.join("\n");
 }
@@ -749,6 +795,24 @@ async function main() {
       path: "/v1/chat/completions",
       headers: { authorization: `Bearer ${sy.key}` },
       pid: sy.entry.child.pid,
+    });
+  }
+  const baseline = BASELINE_ROOT
+    ? await startSwitchyard(tmp, mock.port, BASELINE_ROOT, "switchyard-baseline")
+    : undefined;
+  if (baseline) {
+    const label = `Switchyard baseline (${describeCheckout(BASELINE_ROOT)})`;
+    log(`${label} on 127.0.0.1:${baseline.port} (pid ${baseline.entry.child.pid})`);
+    notes.push(
+      `${label}: ${BASELINE_ROOT}, measured in the same rounds as Switchyard (${describeCheckout(root)})`,
+    );
+    targets.push({
+      key: "baseline",
+      label,
+      origin: `http://127.0.0.1:${baseline.port}`,
+      path: "/v1/chat/completions",
+      headers: { authorization: `Bearer ${baseline.key}` },
+      pid: baseline.entry.child.pid,
     });
   }
   const pk = SELECTED.has("portkey") ? await startPortkey(tmp) : undefined;
@@ -901,6 +965,8 @@ async function main() {
   const grouped = (entry) => [...entry.problems].map(([key, count]) => `${count}x ${key}`).join("; ");
   if (sy && sy.entry.problems.size > 0)
     warnings.push(`Switchyard's log at warn and above: ${grouped(sy.entry)}`);
+  if (baseline && baseline.entry.problems.size > 0)
+    warnings.push(`the baseline's log at warn and above: ${grouped(baseline.entry)}`);
   if (pk && pk.entry.problems.size > 0)
     warnings.push(`Portkey printed error-looking lines: ${grouped(pk.entry)}`);
   for (const entry of [mock.entry, minimal?.entry]) {
@@ -908,7 +974,7 @@ async function main() {
   }
 
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-  const report = buildReport({ date, targets, results, ttfc, rss, syRss, notes, usage, loadBefore });
+  const report = buildReport({ date, targets, results, runs, ttfc, rss, syRss, notes, usage, loadBefore });
   const section = (title, items) =>
     items.length ? `\n## ${title}\n\n${items.map((p) => `- ${p}`).join("\n")}\n` : "";
   const problemText = section("Problems", problems) + section("Warnings", warnings);
