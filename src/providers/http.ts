@@ -369,8 +369,9 @@ const containsSecret = (text: string, secrets: readonly string[]) =>
 
 /** host[:port]/path, for messages: no userinfo, no query (Google's `key=` must never show). */
 export function describeUrl(url: string | URL, secrets: readonly string[] = []): string {
-  // A URL string with no userinfo and no query says nothing the description does not: it is its own
-  // cache key, so a repeat (every call of a connection) costs no parse.
+  // A URL string with no userinfo, query or secret says nothing its description does not, so it is
+  // the cache key itself and a repeat (every call of a connection) costs no parse; any other URL is
+  // kept by its description's text.
   const plain =
     typeof url === "string" && !/[@?#]/.test(url) && !containsSecret(url, secrets) ? url : undefined;
   if (plain !== undefined) {
@@ -385,14 +386,14 @@ export function describeUrl(url: string | URL, secrets: readonly string[] = []):
   }
   const text = `${parsed.host}${parsed.pathname}`;
   // A URL that contains a secret is sanitized afresh and not kept; without one, the secrets change
-  // nothing, so the answer is cached by the text alone (and no secret is held here).
+  // nothing, so the answer is cached (and no secret is held here).
   if (containsSecret(text, secrets)) return sanitizeUpstreamText(text, secrets);
-  let description = described.get(text);
+  const key = plain ?? text;
+  let description = plain === undefined ? described.get(text) : undefined;
   if (description === undefined) {
     description = sanitizeUpstreamText(text, []);
-    remember(described, text, description);
+    remember(described, key, description);
   }
-  if (plain !== undefined) remember(described, plain, description);
   return description;
 }
 

@@ -22,14 +22,7 @@ describeEachDialect("/v1 when the client goes away", (dialect) => {
   });
 
   it("aborts the upstream stream mid-way and records the call as closed by the client", async () => {
-    const user = await t().newUser();
-    await t().connection(user, {
-      name: "main",
-      provider_type: "openai-compatible",
-      base_url: `${fake.url}/v1`,
-      api_key: KEY,
-      model: "m",
-    });
+    const { user } = await t().userWithConnection({ baseUrl: `${fake.url}/v1`, apiKey: KEY });
 
     // A client of its own, so the test can drop its sockets the way a process that exits would.
     const client = new Agent();
@@ -73,14 +66,7 @@ describeEachDialect("/v1 when the client goes away", (dialect) => {
   });
 
   it("ends the caller's stream at its finish and keeps the upstream connection for the next call", async () => {
-    const user = await t().newUser();
-    await t().connection(user, {
-      name: "kept",
-      provider_type: "openai-compatible",
-      base_url: `${fake.url}/v1`,
-      api_key: KEY,
-      model: "m",
-    });
+    const { user } = await t().userWithConnection({ baseUrl: `${fake.url}/v1`, apiKey: KEY, name: "kept" });
     const before = fake.requests.length;
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${base}/v1/chat/completions`, {

@@ -24,14 +24,7 @@ describeEachDialect("/v1 with the AI SDK's OpenAI-compatible provider", (dialect
   });
 
   it("generates and streams text on the user's connection", async () => {
-    const user = await t().newUser();
-    await t().connection(user, {
-      name: "main",
-      provider_type: "openai-compatible",
-      base_url: `${fake.url}/v1`,
-      api_key: UPSTREAM_KEY,
-      model: "m",
-    });
+    const { user } = await t().userWithConnection({ baseUrl: `${fake.url}/v1`, apiKey: UPSTREAM_KEY });
     const { key: apiKey } = await t().apiKey(user, { name: "sdk" });
     const switchyard = createOpenAICompatible({ name: "switchyard", baseURL, apiKey, includeUsage: true });
 

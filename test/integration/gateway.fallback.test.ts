@@ -34,14 +34,7 @@ describeEachDialect("/v1 fallback to the next default", (dialect) => {
   const setFallback = (value: boolean) => t().setting("gateway.fallback_on_failure", value);
 
   it("answers 502 from a failing connection by default, and from the system default when fallback is on", async () => {
-    const user = await t().newUser();
-    await t().connection(user, {
-      name: "mine",
-      provider_type: "openai-compatible",
-      base_url: `${broken.url}/v1`,
-      api_key: KEY,
-      model: "m",
-    });
+    const { user } = await t().userWithConnection({ baseUrl: `${broken.url}/v1`, apiKey: KEY, name: "mine" });
     const call = () =>
       t().app.inject({
         method: "POST",

@@ -22,14 +22,7 @@ describeEachDialect("/v1 rate limits and /metrics", (dialect) => {
   async function userWithKey(
     keyBody: Record<string, unknown> = { name: "k" },
   ): Promise<{ user: TestUser; key: string }> {
-    const user = await t().newUser();
-    await t().connection(user, {
-      name: "main",
-      provider_type: "openai-compatible",
-      base_url: `${fake.url}/v1`,
-      api_key: UPSTREAM_KEY,
-      model: "m",
-    });
+    const { user } = await t().userWithConnection({ baseUrl: `${fake.url}/v1`, apiKey: UPSTREAM_KEY });
     const { key } = await t().apiKey(user, keyBody);
     return { user, key };
   }

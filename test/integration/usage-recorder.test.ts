@@ -50,16 +50,13 @@ describeEachDialect("usage recorder: a batch outlives the deletion of one row's 
 
   /** A user with an API key and a connection, made the way a client would (over HTTP). */
   async function caller(name: string) {
-    const user = await t().newUser();
-    const connection = await t().connection(user, {
+    const { user, connectionId } = await t().userWithConnection({
+      baseUrl: "https://llm.example.test/v1",
+      apiKey: `sk-upstream-${name}-0000000000`,
       name,
-      provider_type: "openai-compatible",
-      base_url: "https://llm.example.test/v1",
-      api_key: `sk-upstream-${name}-0000000000`,
-      model: "m",
     });
     const created = await t().apiKey(user, { name });
-    return { user, connectionId: connection.id, apiKeyId: created.api_key.id, apiKey: created.key };
+    return { user, connectionId, apiKeyId: created.api_key.id, apiKey: created.key };
   }
 
   const rowsOf = (...users: TestUser[]) => {

@@ -18,15 +18,12 @@ describeEachDialect("GET /api/users/me/usage and /api/admin/usage", (dialect) =>
   });
 
   it("shows each user their own calls grouped by day, model and connection; admins see everyone's; others 403", async () => {
-    const user = await t().newUser();
-    const other = await t().newUser();
-    const created = await t().connection(user, {
-      name: "main",
-      provider_type: "openai-compatible",
-      base_url: `${fake.url}/v1`,
-      api_key: KEY,
+    const { user, connectionId } = await t().userWithConnection({
+      baseUrl: `${fake.url}/v1`,
+      apiKey: KEY,
       model: "m1",
     });
+    const other = await t().newUser();
     for (const model of ["m1", "m1", "m2"]) {
       const res = await t().app.inject({
         method: "POST",
@@ -61,7 +58,7 @@ describeEachDialect("GET /api/users/me/usage and /api/admin/usage", (dialect) =>
       url: "/api/users/me/usage?group_by=connection",
       headers: user.headers,
     });
-    expect(byConnection.json().items).toEqual([expect.objectContaining({ key: created.id, requests: 3 })]);
+    expect(byConnection.json().items).toEqual([expect.objectContaining({ key: connectionId, requests: 3 })]);
 
     const others = await t().app.inject({ url: "/api/users/me/usage", headers: other.headers });
     expect(others.json().items).toEqual([]);

@@ -33,6 +33,16 @@ export interface TestApp {
   bodies(): string;
   /** Creates a connection as `user` over HTTP (`POST /api/llm-providers`); fails unless 201. */
   connection(user: TestUser, payload: Record<string, unknown>): Promise<{ id: string }>;
+  /**
+   * A new user whose first (so default) connection is an openai-compatible one at `baseUrl` (a fake
+   * upstream's `/v1`), named `main` and serving model `m` unless told otherwise.
+   */
+  userWithConnection(connection: {
+    baseUrl: string;
+    apiKey: string;
+    name?: string;
+    model?: string;
+  }): Promise<{ user: TestUser; connectionId: string }>;
   /** Creates an API key as `user` over HTTP (`POST /api/users/me/api-keys`); fails unless 201. */
   apiKey(
     user: TestUser,
@@ -93,6 +103,15 @@ export function useTestApp(dialect: Dialect, overrides: ConfigOverrides = {}): (
       "/api/auth/register",
     );
 
+    const newUser: TestApp["newUser"] = async (options = {}) => {
+      const email = options.email ?? `user-${unique()}@example.test`;
+      const password = `pw-${unique()}-user`;
+      await create(admin, "/api/admin/users", { email, password, admin: options.admin ?? false }, email);
+      return signIn(email, password);
+    };
+    const connection: TestApp["connection"] = (user, payload) =>
+      create<{ id: string }>(user, "/api/llm-providers", payload, `connection ${String(payload.name)}`);
+
     current = {
       app,
       sy,
@@ -100,22 +119,20 @@ export function useTestApp(dialect: Dialect, overrides: ConfigOverrides = {}): (
       testDb,
       admin,
       login: (email, password) => signIn(email, password),
-      newUser: async (options = {}) => {
-        const email = options.email ?? `user-${unique()}@example.test`;
-        const password = `pw-${unique()}-user`;
-        const res = await app.inject({
-          method: "POST",
-          url: "/api/admin/users",
-          headers: admin.headers,
-          payload: { email, password, admin: options.admin ?? false },
-        });
-        if (res.statusCode !== 201)
-          throw new Error(`creating ${email} answered ${res.statusCode}: ${res.body}`);
-        return signIn(email, password);
-      },
+      newUser,
       bodies: () => seen.join("\n"),
-      connection: (user, payload) =>
-        create<{ id: string }>(user, "/api/llm-providers", payload, `connection ${String(payload.name)}`),
+      connection,
+      userWithConnection: async ({ baseUrl, apiKey, name = "main", model = "m" }) => {
+        const user = await newUser();
+        const { id } = await connection(user, {
+          name,
+          provider_type: "openai-compatible",
+          base_url: baseUrl,
+          api_key: apiKey,
+          model,
+        });
+        return { user, connectionId: id };
+      },
       apiKey: (user, payload = { name: "app" }) =>
         create<{ key: string; api_key: { id: string } }>(
           user,
