@@ -13,6 +13,7 @@ export function encodeChatCompletion(id: string, model: string, created: number,
         message: {
           role: "assistant" as const,
           content: result.text,
+          ...(result.reasoning ? { reasoning_content: result.reasoning } : {}),
           ...(result.toolCalls.length > 0 ? { tool_calls: result.toolCalls } : {}),
         },
         logprobs: null,
@@ -25,7 +26,8 @@ export function encodeChatCompletion(id: string, model: string, created: number,
 
 /**
  * Server-sent events in OpenAI's framing, one `data:` line per chunk, written as parts arrive: a role
- * chunk first, then deltas, the finish chunk, a usage chunk when asked for, and `[DONE]`. Every chunk
+ * chunk first, then deltas (reasoning as `reasoning_content`, DeepSeek's field, which the AI SDK and
+ * other OpenAI-compatible clients read), the finish chunk, a usage chunk when asked for, and `[DONE]`. Every chunk
  * of a stream shares its id, created and model, so that head is serialized once and a text delta
  * (nearly every chunk) costs one JSON.stringify of its text: the same bytes as stringifying the
  * whole chunk object, without building it.
@@ -40,6 +42,8 @@ export function createChunkEncoder(id: string, model: string, created: number, i
       switch (part.type) {
         case "text-delta":
           return choice(`{"content":${JSON.stringify(part.delta)}}`, null);
+        case "reasoning-delta":
+          return choice(`{"reasoning_content":${JSON.stringify(part.delta)}}`, null);
         case "tool-call-delta":
           return choice(
             JSON.stringify({

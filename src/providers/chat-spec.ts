@@ -80,6 +80,12 @@ export interface ChatResult {
   /** The upstream's response id when it has one. */
   id?: string;
   text: string | null;
+  /**
+   * The model's reasoning when the upstream returned it apart from the answer (DeepSeek's
+   * `reasoning_content`, Anthropic's thinking blocks, Gemini's thought parts, Ollama's `thinking`);
+   * absent otherwise. Answered as `reasoning_content`, the field OpenAI-compatible clients read.
+   */
+  reasoning?: string;
   toolCalls: ChatToolCall[];
   finishReason: FinishReason;
   usage: ChatUsage;
@@ -89,6 +95,8 @@ export interface ChatResult {
 /** One event of a stream, translated as it arrives (never buffered to the end). */
 export type ChatStreamPart =
   | { type: "text-delta"; delta: string }
+  /** A piece of the model's reasoning (see ChatResult.reasoning), streamed before or between the text. */
+  | { type: "reasoning-delta"; delta: string }
   /**
    * A piece of a tool call, as OpenAI streams them: the first part of a call carries `id` and `name`,
    * later parts append to `argumentsDelta`; `index` tells calls apart.

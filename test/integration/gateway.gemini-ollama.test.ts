@@ -1,6 +1,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEachDialect } from "../support/databases.js";
+import { reasoningFor } from "../support/fake-upstreams/echo-chat.js";
 import type {
   FakeMode,
   FakeUpstream,
@@ -37,6 +38,8 @@ interface WireFormat {
   translatedTools: Record<string, unknown>;
   /** The tool result turn of the second leg, as the upstream must receive it. */
   translatedToolResult(callText: string): Record<string, unknown>;
+  /** What `reasoning_effort: "low"` must become upstream. */
+  translatedReasoningEffort: Record<string, unknown>;
   /** The upstream's 429 words and retry hint (seconds). */
   rateLimited: { words: string; retryAfter: string };
   /** The upstream's 500 words. */
@@ -128,6 +131,9 @@ const GEMINI: WireFormat = {
       { role: "user", parts: [{ functionResponse: { name: "lookup", response: { output: "found it" } } }] },
     ],
   }),
+  translatedReasoningEffort: {
+    generationConfig: { thinkingConfig: { includeThoughts: true, thinkingBudget: 1024 } },
+  },
   rateLimited: { words: "You exceeded your current quota", retryAfter: "37" },
   serverError: "An internal error has occurred",
   refusedKey: "API key not valid",
@@ -175,6 +181,7 @@ const OLLAMA: WireFormat = {
       { role: "tool", content: "found it", tool_name: "lookup" },
     ],
   }),
+  translatedReasoningEffort: { think: true },
   rateLimited: { words: "too many requests", retryAfter: "5" },
   serverError: "llama runner process has terminated",
   // The fake proxy echoes the key it refused: the gateway must redact it.
@@ -487,6 +494,41 @@ describeEachDialect("/v1 on Gemini and Ollama connections, with the official ope
         expect(sent(fake().requests.at(-1))).toMatchObject(format.translatedToolResult(ask));
         expect(answer.text).toBe("echo: found it");
         expect(answer.finishReasons).toEqual(["stop"]);
+      });
+
+      it("reasoning_effort: the upstream's reasoning is reasoning_content, streamed in pieces before the content", async () => {
+        const { client } = await userOn();
+        const ask = "Please think first";
+        const params = {
+          model: format.model,
+          messages: [{ role: "user" as const, content: ask }],
+          reasoning_effort: "low" as const,
+        };
+        const { data, response } = await client.chat.completions.create(params).withResponse();
+        expect(sent(fake().requests.at(-1))).toMatchObject(format.translatedReasoningEffort);
+        expect(response.headers.get("x-switchyard-warnings")).toBeNull();
+        // Not in the client's types (DeepSeek's field), but kept as the gateway sent it.
+        const message = data.choices[0]!.message as OpenAI.ChatCompletionMessage & {
+          reasoning_content?: string;
+        };
+        expect(message.reasoning_content).toBe(reasoningFor(ask));
+        expect(message.content).toBe(`echo: ${ask}`);
+        expect(data.choices[0]!.finish_reason).toBe("stop");
+
+        const chunks = await collect(await client.chat.completions.create({ ...params, stream: true }));
+        expect(sent(fake().requests.at(-1))).toMatchObject(format.translatedReasoningEffort);
+        const deltas = chunks.map(
+          (c) =>
+            (c.choices[0]?.delta ?? {}) as Chunk["choices"][number]["delta"] & { reasoning_content?: string },
+        );
+        const reasoningAt = deltas.flatMap((d, i) => (d.reasoning_content ? [i] : []));
+        const contentAt = deltas.flatMap((d, i) => (d.content ? [i] : []));
+        expect(reasoningAt.length).toBeGreaterThan(1);
+        expect(reasoningAt.map((i) => deltas[i]!.reasoning_content).join("")).toBe(reasoningFor(ask));
+        expect(Math.max(...reasoningAt)).toBeLessThan(Math.min(...contentAt));
+        const read = readChunks(chunks);
+        expect(read.text).toBe(`echo: ${ask}`);
+        expect(read.finishReasons).toEqual(["stop"]);
       });
 
       it("an upstream 429 is OpenAI's 429 rate_limit_error with the retry hint, stream or not, and no key", async () => {

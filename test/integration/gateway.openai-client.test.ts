@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachDialect } from "../support/databases.js";
 import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
+import { reasoningFor } from "../support/fake-upstreams/echo-chat.js";
 import type { FakeUpstream } from "../support/fake-upstreams/fake-server.js";
 import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
 import { type TestUser, useTestApp } from "../support/http-harness.js";
@@ -148,6 +149,42 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toContain("stream translated");
+  });
+
+  it("answers an Anthropic upstream's thinking as reasoning_content, streamed before the content", async () => {
+    const { client } = await userWith(fakes.anthropic!, "anthropic", "claude-sonnet-4-5");
+    // reasoning_content is DeepSeek's field, which the SDK does not type but passes through.
+    type WithReasoning = { reasoning_content?: string };
+    const completion = await client.chat.completions.create({
+      model: "claude-sonnet-4-5",
+      messages: [{ role: "user", content: "Please think first" }],
+      reasoning_effort: "low",
+    });
+    const message: OpenAI.ChatCompletionMessage & WithReasoning = completion.choices[0]!.message;
+    expect(message.reasoning_content).toBe(reasoningFor("Please think first"));
+    expect(message.content).toBe("echo: Please think first");
+    expect(JSON.parse(fakes.anthropic!.requests.at(-1)!.body)).toMatchObject({
+      thinking: { type: "enabled", budget_tokens: 1024 },
+    });
+
+    const stream = await client.chat.completions.create({
+      model: "claude-sonnet-4-5",
+      messages: [{ role: "user", content: "Please think first" }],
+      reasoning_effort: "low",
+      stream: true,
+    });
+    const pieces: { reasoning?: string; content?: string }[] = [];
+    for await (const chunk of stream) {
+      const delta: (OpenAI.ChatCompletionChunk.Choice.Delta & WithReasoning) | undefined =
+        chunk.choices[0]?.delta;
+      if (delta?.reasoning_content) pieces.push({ reasoning: delta.reasoning_content });
+      if (delta?.content) pieces.push({ content: delta.content });
+    }
+    const reasoning = pieces.filter((p) => p.reasoning !== undefined);
+    expect(reasoning.length).toBeGreaterThan(1);
+    expect(reasoning.map((p) => p.reasoning).join("")).toBe(reasoningFor("Please think first"));
+    expect(pieces.findIndex((p) => p.content !== undefined)).toBe(reasoning.length);
+    expect(pieces.map((p) => p.content ?? "").join("")).toBe("echo: Please think first");
   });
 
   it("lists `<connection>/<model>` ids and embeds", async () => {

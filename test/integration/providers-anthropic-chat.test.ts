@@ -1,10 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { anthropicAdapter } from "../../src/providers/anthropic/anthropic-adapter.js";
+import type { ChatRequest, ChatStreamPart } from "../../src/providers/chat-spec.js";
 import { createProviderDispatchers } from "../../src/providers/dispatchers.js";
 import type { ProviderTarget } from "../../src/providers/spec.js";
 import { describeChatAdapterContract } from "../support/chat-adapter-contract.js";
-import { collectParts, providerFailure } from "../support/chat-stream-parts.js";
+import { collectParts, providerFailure, streamedText } from "../support/chat-stream-parts.js";
 import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
+import { reasoningFor } from "../support/fake-upstreams/echo-chat.js";
 import type { FakeUpstream, RecordedRequest } from "../support/fake-upstreams/fake-server.js";
 
 // Real: the adapter, undici, the guarded dispatcher (loopback allowed), sockets on 127.0.0.1.
@@ -172,5 +174,167 @@ describe("anthropic wire format", () => {
     );
     expect(error).toMatchObject({ kind: "upstream_error", status: 404, isRetryable: false });
     expect(error.message).toContain("not_found_error: model: claude-nope");
+  });
+
+  describe("reasoning_effort -> extended thinking", () => {
+    const THINK = "Please think first";
+    const weather: NonNullable<ChatRequest["tools"]>[number] = {
+      type: "function",
+      function: { name: "weather", parameters: { type: "object" } },
+    };
+    const reasoningOf = (parts: ChatStreamPart[]) =>
+      parts
+        .filter((p) => p.type === "reasoning-delta")
+        .map((p) => p.delta)
+        .join("");
+
+    it("low: thinking with a budget of 1024 under the caller's max_tokens, the reasoning kept apart", async () => {
+      const result = await anthropicAdapter.doGenerate(target(), {
+        model: MODEL,
+        messages: [{ role: "user", content: THINK }],
+        max_tokens: 2000,
+        extra: { reasoning_effort: "low" },
+      });
+      expect(sent(fake.requests[0])).toEqual({
+        model: MODEL,
+        max_tokens: 2000,
+        thinking: { type: "enabled", budget_tokens: 1024 },
+        messages: [{ role: "user", content: [{ type: "text", text: THINK }] }],
+      });
+      expect(result).toMatchObject({ reasoning: reasoningFor(THINK), text: `echo: ${THINK}`, warnings: [] });
+    });
+
+    it("high, streamed: a max_tokens under the budget of 4096 is raised by it, with a warning", async () => {
+      const stream = await anthropicAdapter.doStream(target(), {
+        model: MODEL,
+        messages: [{ role: "user", content: THINK }],
+        max_tokens: 300,
+        extra: { reasoning_effort: "high" },
+      });
+      const parts = await collectParts(stream.parts);
+      expect(sent(fake.requests[0])).toEqual({
+        model: MODEL,
+        max_tokens: 4396,
+        thinking: { type: "enabled", budget_tokens: 4096 },
+        messages: [{ role: "user", content: [{ type: "text", text: THINK }] }],
+        stream: true,
+      });
+      expect(stream.warnings.map((w) => w.setting)).toEqual(["max_tokens"]);
+      expect(reasoningOf(parts)).toBe(reasoningFor(THINK));
+      expect(streamedText(parts)).toBe(`echo: ${THINK}`);
+    });
+
+    it("without reasoning_effort nothing asks for thinking, and none comes back", async () => {
+      const result = await anthropicAdapter.doGenerate(target(), {
+        model: MODEL,
+        messages: [{ role: "user", content: THINK }],
+      });
+      expect(sent(fake.requests[0])).not.toHaveProperty("thinking");
+      expect(sent(fake.requests[0]).max_tokens).toBe(4096);
+      expect(result).not.toHaveProperty("reasoning");
+      expect(result.warnings).toEqual([]);
+    });
+
+    it("a temperature Anthropic refuses with thinking is not sent, with a warning; the answer still thinks", async () => {
+      const result = await anthropicAdapter.doGenerate(target(), {
+        model: MODEL,
+        messages: [{ role: "user", content: THINK }],
+        temperature: 0.3,
+        extra: { reasoning_effort: "medium" },
+      });
+      expect(sent(fake.requests[0])).toMatchObject({ thinking: { budget_tokens: 2048 }, max_tokens: 6144 });
+      expect(sent(fake.requests[0])).not.toHaveProperty("temperature");
+      expect(result.warnings).toEqual([
+        { setting: "temperature", message: expect.stringContaining("temperature 1 with thinking") as string },
+      ]);
+      expect(result.reasoning).toBe(reasoningFor(THINK));
+    });
+
+    it("a reasoning_effort that is not OpenAI's is reported, and nothing thinks", async () => {
+      const result = await anthropicAdapter.doGenerate(target(), {
+        model: MODEL,
+        messages: [{ role: "user", content: THINK }],
+        extra: { reasoning_effort: "maximum" },
+      });
+      expect(sent(fake.requests[0])).not.toHaveProperty("thinking");
+      expect(result.warnings).toEqual([
+        { setting: "reasoning_effort", message: expect.stringContaining("not one of") as string },
+      ]);
+      expect(result).not.toHaveProperty("reasoning");
+    });
+
+    it("a forced tool call is kept and thinking left out, reported, rather than refused by Anthropic", async () => {
+      const result = await anthropicAdapter.doGenerate(target(), {
+        model: MODEL,
+        messages: [{ role: "user", content: `${THINK} and call tool` }],
+        tools: [weather],
+        tool_choice: "required",
+        extra: { reasoning_effort: "low" },
+      });
+      expect(sent(fake.requests[0])).toMatchObject({ tool_choice: { type: "any" }, max_tokens: 4096 });
+      expect(sent(fake.requests[0])).not.toHaveProperty("thinking");
+      expect(result.warnings.map((w) => w.setting)).toEqual(["reasoning_effort"]);
+      expect(result.toolCalls).toHaveLength(1);
+    });
+
+    it("a redacted_thinking block has nothing to read: left out of the reasoning, stream and not", async () => {
+      const text = `${THINK}, with redacted thinking`;
+      const request: ChatRequest = {
+        model: MODEL,
+        messages: [{ role: "user", content: text }],
+        extra: { reasoning_effort: "low" },
+      };
+      const result = await anthropicAdapter.doGenerate(target(), request);
+      expect(result).toMatchObject({ reasoning: reasoningFor(text), text: `echo: ${text}`, warnings: [] });
+
+      const parts = await collectParts((await anthropicAdapter.doStream(target(), request)).parts);
+      expect(reasoningOf(parts)).toBe(reasoningFor(text));
+      expect(streamedText(parts)).toBe(`echo: ${text}`);
+      expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
+    });
+
+    it("thinks and calls a tool in one answer: reasoning, text and the call, stream and not", async () => {
+      const request: ChatRequest = {
+        model: MODEL,
+        messages: [{ role: "user", content: `${THINK} and call tool` }],
+        tools: [weather],
+        extra: { reasoning_effort: "low" },
+      };
+      const result = await anthropicAdapter.doGenerate(target(), request);
+      expect(result).toMatchObject({
+        reasoning: reasoningFor(`${THINK} and call tool`),
+        text: "I will call weather.",
+        toolCalls: [
+          {
+            type: "function",
+            function: { name: "weather", arguments: JSON.stringify({ text: `${THINK} and call tool` }) },
+          },
+        ],
+        finishReason: "tool_calls",
+        warnings: [],
+      });
+
+      const parts = await collectParts((await anthropicAdapter.doStream(target(), request)).parts);
+      expect(reasoningOf(parts)).toBe(reasoningFor(`${THINK} and call tool`));
+      const kinds = parts.map((p) => p.type).filter((type, i, all) => type !== all[i - 1]);
+      expect(kinds).toEqual(["reasoning-delta", "text-delta", "tool-call-delta", "finish"]);
+      expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "tool_calls" });
+
+      // The tool result goes back without the turn's signed thinking (OpenAI's messages have no
+      // place for it), which Anthropic refuses while thinking: that turn is answered without it.
+      const call = result.toolCalls[0]!;
+      const answer = await anthropicAdapter.doGenerate(target(), {
+        ...request,
+        messages: [
+          ...request.messages,
+          { role: "assistant", content: result.text, tool_calls: [call] },
+          { role: "tool", tool_call_id: call.id, content: "sunny" },
+        ],
+      });
+      expect(answer.text).toBe("echo: sunny");
+      expect(answer.reasoning).toBeUndefined();
+      expect(answer.warnings.map((w) => w.setting)).toEqual(["reasoning_effort"]);
+      expect(sent(fake.requests.at(-1))).not.toHaveProperty("thinking");
+    });
   });
 });

@@ -4,6 +4,7 @@ import { googleAdapter } from "../../src/providers/google/google-adapter.js";
 import type { ProviderTarget } from "../../src/providers/spec.js";
 import { describeChatAdapterContract } from "../support/chat-adapter-contract.js";
 import { collectParts, providerFailure } from "../support/chat-stream-parts.js";
+import { reasoningFor } from "../support/fake-upstreams/echo-chat.js";
 import type { FakeUpstream, RecordedRequest } from "../support/fake-upstreams/fake-server.js";
 import { startFakeGoogle } from "../support/fake-upstreams/google.js";
 
@@ -169,6 +170,77 @@ describe("google wire format", () => {
     expect(result.text).toBe("echo: Describe");
     expect(result.warnings.map((w) => w.setting)).toEqual(["image_url"]);
     expect(fake.requests[0]!.body).not.toContain("example.com");
+  });
+
+  const THINK = "Please think first";
+
+  it("reasoning_effort asks for thought summaries with its budget; they come back as the reasoning, thinking tokens counted", async () => {
+    const result = await googleAdapter.doGenerate(target(), {
+      model: MODEL,
+      messages: [{ role: "user", content: THINK }],
+      max_tokens: 50,
+      extra: { reasoning_effort: "medium" },
+    });
+    expect(sent(fake.requests[0]).generationConfig).toEqual({
+      maxOutputTokens: 50,
+      thinkingConfig: { includeThoughts: true, thinkingBudget: 8192 },
+    });
+    expect(result.warnings).toEqual([]);
+    expect(result.reasoning).toBe(reasoningFor(THINK));
+    expect(result.text).toBe(`echo: ${THINK}`);
+    // 3 prompt words; 4 answer pieces, and the 5 of the reasoning as thoughtsTokenCount.
+    expect(result.usage).toEqual({ prompt_tokens: 3, completion_tokens: 9, total_tokens: 12 });
+  });
+
+  it('reasoning_effort "none" turns thinking off (budget 0): no thoughts asked for, none come back', async () => {
+    const result = await googleAdapter.doGenerate(target(), {
+      model: MODEL,
+      messages: [{ role: "user", content: THINK }],
+      extra: { reasoning_effort: "none" },
+    });
+    expect(sent(fake.requests[0]).generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 0 } });
+    expect(result.reasoning).toBeUndefined();
+    expect(result.text).toBe(`echo: ${THINK}`);
+  });
+
+  it("an unknown reasoning_effort is reported and not sent; the call still answers", async () => {
+    const result = await googleAdapter.doGenerate(target(), {
+      model: MODEL,
+      messages: [{ role: "user", content: THINK }],
+      extra: { reasoning_effort: "minimal" },
+    });
+    expect(result.warnings.map((w) => w.setting)).toEqual(["reasoning_effort"]);
+    expect(sent(fake.requests[0])).not.toHaveProperty("generationConfig");
+    expect(result.text).toBe(`echo: ${THINK}`);
+  });
+
+  const thinkThenCall = {
+    model: MODEL,
+    tools: [{ type: "function" as const, function: { name: "lookup", parameters: { type: "object" } } }],
+    messages: [{ role: "user" as const, content: "Please think first, then call tool" }],
+    extra: { reasoning_effort: "low" },
+  };
+
+  it("thoughts before a call: the reasoning and the call, no text (the signed call part leaks nothing)", async () => {
+    const result = await googleAdapter.doGenerate(target(), thinkThenCall);
+    expect(result.reasoning).toBe(reasoningFor("Please think first, then call tool"));
+    expect(result.text).toBeNull();
+    expect(result.finishReason).toBe("tool_calls");
+    expect(result.toolCalls.map((c) => c.function.name)).toEqual(["lookup"]);
+  });
+
+  it("thoughts streamed before a call: reasoning deltas, then the call, never a text delta", async () => {
+    const parts = await collectParts((await googleAdapter.doStream(target(), thinkThenCall)).parts);
+    expect(parts.map((p) => p.type)).toEqual([
+      // "thinking about: Please think first, then call tool", a word a piece.
+      ...Array<string>(8).fill("reasoning-delta"),
+      "tool-call-delta",
+      "finish",
+    ]);
+    expect(parts.flatMap((p) => (p.type === "reasoning-delta" ? [p.delta] : [])).join("")).toBe(
+      reasoningFor("Please think first, then call tool"),
+    );
+    expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "tool_calls" });
   });
 
   it("an unknown model is Google's 404, not retryable", async () => {

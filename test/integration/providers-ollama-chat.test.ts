@@ -4,6 +4,7 @@ import { ollamaAdapter } from "../../src/providers/ollama/ollama-adapter.js";
 import type { ProviderTarget } from "../../src/providers/spec.js";
 import { describeChatAdapterContract } from "../support/chat-adapter-contract.js";
 import { collectParts, providerFailure } from "../support/chat-stream-parts.js";
+import { reasoningFor } from "../support/fake-upstreams/echo-chat.js";
 import type { FakeUpstream, RecordedRequest } from "../support/fake-upstreams/fake-server.js";
 import { startFakeOllama } from "../support/fake-upstreams/ollama.js";
 
@@ -115,6 +116,77 @@ describe("ollama wire format", () => {
         { role: "tool", content: "-3C", tool_name: "weather" },
       ],
     });
+  });
+
+  const THINK = "Please think first";
+
+  it("reasoning_effort is think: true; message.thinking comes back as the reasoning, apart from the content", async () => {
+    const result = await ollamaAdapter.doGenerate(target(), {
+      model: MODEL,
+      messages: [{ role: "user", content: THINK }],
+      extra: { reasoning_effort: "high" },
+    });
+    expect(sent(fake.requests[0])).toEqual({
+      model: MODEL,
+      stream: false,
+      messages: [{ role: "user", content: THINK }],
+      think: true,
+    });
+    expect(result.warnings).toEqual([]);
+    expect(result.reasoning).toBe(reasoningFor(THINK));
+    expect(result.text).toBe(`echo: ${THINK}`);
+  });
+
+  it('reasoning_effort "none" is think: false, and no thinking comes back', async () => {
+    const stream = await ollamaAdapter.doStream(target(), {
+      model: MODEL,
+      messages: [{ role: "user", content: THINK }],
+      extra: { reasoning_effort: "none" },
+    });
+    const parts = await collectParts(stream.parts);
+    expect(sent(fake.requests[0]).think).toBe(false);
+    expect(parts.filter((p) => p.type === "reasoning-delta")).toEqual([]);
+    expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
+  });
+
+  it("an unknown reasoning_effort is reported and think not sent; the call still answers", async () => {
+    const result = await ollamaAdapter.doGenerate(target(), {
+      model: MODEL,
+      messages: [{ role: "user", content: THINK }],
+      extra: { reasoning_effort: "minimal" },
+    });
+    expect(result.warnings.map((w) => w.setting)).toEqual(["reasoning_effort"]);
+    expect(sent(fake.requests[0])).not.toHaveProperty("think");
+    expect(result.text).toBe(`echo: ${THINK}`);
+  });
+
+  const thinkThenCall = {
+    model: MODEL,
+    tools: [{ type: "function" as const, function: { name: "lookup", parameters: { type: "object" } } }],
+    messages: [{ role: "user" as const, content: "Please think first, then call tool" }],
+    extra: { reasoning_effort: "low" },
+  };
+
+  it("thinking before a call: the reasoning and the call, no text", async () => {
+    const result = await ollamaAdapter.doGenerate(target(), thinkThenCall);
+    expect(result.reasoning).toBe(reasoningFor("Please think first, then call tool"));
+    expect(result.text).toBeNull();
+    expect(result.finishReason).toBe("tool_calls");
+    expect(result.toolCalls.map((c) => c.function.name)).toEqual(["lookup"]);
+  });
+
+  it("thinking streamed before a call: reasoning deltas, then the call, never a text delta", async () => {
+    const parts = await collectParts((await ollamaAdapter.doStream(target(), thinkThenCall)).parts);
+    expect(parts.map((p) => p.type)).toEqual([
+      // "thinking about: Please think first, then call tool", a word a piece.
+      ...Array<string>(8).fill("reasoning-delta"),
+      "tool-call-delta",
+      "finish",
+    ]);
+    expect(parts.flatMap((p) => (p.type === "reasoning-delta" ? [p.delta] : [])).join("")).toBe(
+      reasoningFor("Please think first, then call tool"),
+    );
+    expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "tool_calls" });
   });
 
   it("a model that is not pulled is Ollama's 404 with its message, not retryable", async () => {

@@ -3,7 +3,7 @@ import type { ChatAdapter, ChatRequest } from "../../src/providers/chat-spec.js"
 import { createProviderDispatchers } from "../../src/providers/dispatchers.js";
 import type { ProviderTarget, ProviderType } from "../../src/providers/spec.js";
 import { collectParts, partsUntilThrow, providerFailure, streamedText } from "./chat-stream-parts.js";
-import { SLOW_CHUNKS } from "./fake-upstreams/echo-chat.js";
+import { reasoningFor, SLOW_CHUNKS } from "./fake-upstreams/echo-chat.js";
 import type { FakeMode, FakeUpstream, FakeUpstreamOptions } from "./fake-upstreams/fake-server.js";
 
 /**
@@ -77,6 +77,7 @@ export function describeChatAdapterContract(c: ChatContractCase): void {
     it("doGenerate: the echo, finish stop, usage counted", async () => {
       const result = await c.adapter.doGenerate(target(), request());
       expect(result.text).toBe("echo: Hello there");
+      expect(result.reasoning).toBeUndefined();
       expect(result.toolCalls).toEqual([]);
       expect(result.finishReason).toBe("stop");
       expect(result.usage).toEqual({ prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 });
@@ -163,6 +164,35 @@ export function describeChatAdapterContract(c: ChatContractCase): void {
       expect(JSON.parse(calls.map((p) => p.argumentsDelta).join(""))).toEqual({ text: "please call tool" });
       expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "tool_calls" });
       expect(parts.filter((p) => p.type === "finish")).toHaveLength(1);
+    });
+
+    // OpenAI's reasoning_effort turns reasoning on where the upstream needs asking (Anthropic's
+    // thinking, Gemini's includeThoughts, Ollama's think); the fakes reason only when asked so.
+    const thinking: Partial<ChatRequest> = {
+      messages: [{ role: "user", content: "Please think first" }],
+      extra: { reasoning_effort: "low" },
+    };
+
+    it("doGenerate: reasoning the upstream returns apart from the answer is kept apart", async () => {
+      const result = await c.adapter.doGenerate(target(), request(thinking));
+      expect(result.warnings).toEqual([]);
+      expect(result.reasoning).toBe(reasoningFor("Please think first"));
+      expect(result.text).toBe("echo: Please think first");
+      expect(result.finishReason).toBe("stop");
+    });
+
+    it("doStream: reasoning deltas as they come, all before the text, then one finish", async () => {
+      const stream = await c.adapter.doStream(target(), request(thinking));
+      expect(stream.warnings).toEqual([]);
+      const parts = await collectParts(stream.parts);
+      const reasoning = parts.filter((p) => p.type === "reasoning-delta");
+      expect(reasoning.length).toBeGreaterThan(1);
+      expect(reasoning.map((p) => p.delta).join("")).toBe(reasoningFor("Please think first"));
+      const firstText = parts.findIndex((p) => p.type === "text-delta");
+      expect(firstText).toBeGreaterThan(parts.lastIndexOf(reasoning.at(-1)!));
+      expect(streamedText(parts)).toBe("echo: Please think first");
+      expect(parts.filter((p) => p.type === "finish")).toHaveLength(1);
+      expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
     });
 
     it("doStream: max_tokens -> finish length", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createChunkEncoder } from "../../src/gateway/encode-openai-response.js";
+import { createChunkEncoder, encodeChatCompletion } from "../../src/gateway/encode-openai-response.js";
 
 /** Every `data:` event of an SSE text, JSON-parsed (`[DONE]` kept as the string). */
 function events(text: string): unknown[] {
@@ -85,6 +85,16 @@ describe("the OpenAI chunk encoder", () => {
     ]);
   });
 
+  it("writes reasoning deltas as reasoning_content, the field OpenAI-compatible clients read", () => {
+    const tricky = 'a "quoted"\nthought \u2028';
+    expect(events(encoder.part({ type: "reasoning-delta", delta: tricky }))).toEqual([
+      {
+        ...head,
+        choices: [{ index: 0, delta: { reasoning_content: tricky }, logprobs: null, finish_reason: null }],
+      },
+    ]);
+  });
+
   it("leaves the usage chunk out unless it was asked for", () => {
     const plain = createChunkEncoder("c", "m", 1, false);
     const finish = events(
@@ -102,5 +112,29 @@ describe("the OpenAI chunk encoder", () => {
     expect(events(encoder.error('upstream "x" failed', "api_error"))).toEqual([
       { error: { message: 'upstream "x" failed', type: "api_error", param: null, code: null } },
     ]);
+  });
+});
+
+describe("the OpenAI completion encoder", () => {
+  const result = {
+    text: "the answer",
+    toolCalls: [],
+    finishReason: "stop" as const,
+    usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+    warnings: [],
+  };
+
+  it("puts the reasoning in the message as reasoning_content", () => {
+    const body = encodeChatCompletion("c", "m", 1, { ...result, reasoning: "because" });
+    expect(body.choices[0]!.message).toEqual({
+      role: "assistant",
+      content: "the answer",
+      reasoning_content: "because",
+    });
+  });
+
+  it("leaves reasoning_content out when there was none, as OpenAI does", () => {
+    const body = encodeChatCompletion("c", "m", 1, result);
+    expect(body.choices[0]!.message).toEqual({ role: "assistant", content: "the answer" });
   });
 });

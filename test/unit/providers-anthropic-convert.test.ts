@@ -290,6 +290,104 @@ describe("convertToAnthropicRequest: tools", () => {
   });
 });
 
+describe("convertToAnthropicRequest: reasoning_effort", () => {
+  const messages: ChatRequest["messages"] = [{ role: "user", content: "Hi" }];
+  const effort = (reasoning_effort: unknown, request: Partial<ChatRequest> = {}) =>
+    convert({ messages, ...request, extra: { reasoning_effort } });
+
+  it.each([
+    ["low", 1024],
+    ["medium", 2048],
+    ["high", 4096],
+  ] as const)("%s -> thinking with a budget of %i, the default answer room on top of it", (value, budget) => {
+    const { body, warnings } = effort(value);
+    expect(body.thinking).toEqual({ type: "enabled", budget_tokens: budget });
+    expect(body.max_tokens).toBe(budget + ANTHROPIC_DEFAULT_MAX_TOKENS);
+    expect(warnings).toEqual([]);
+  });
+
+  it("keeps a max_tokens above the budget; one at or below it gets the budget added, with a warning", () => {
+    expect(effort("low", { max_tokens: 1025 })).toMatchObject({ body: { max_tokens: 1025 }, warnings: [] });
+    const under = effort("high", { max_tokens: 300 });
+    expect(under.body).toMatchObject({ max_tokens: 4396, thinking: { budget_tokens: 4096 } });
+    expect(settings(under.warnings)).toEqual(["max_tokens"]);
+    const atBudget = effort("low", { max_tokens: 100, max_completion_tokens: 1024 });
+    expect(atBudget.body.max_tokens).toBe(2048);
+    expect(settings(atBudget.warnings)).toEqual(["max_completion_tokens"]);
+  });
+
+  it("minimal, none and null ask for no thinking, and are not reported", () => {
+    for (const value of ["minimal", "none", null]) {
+      const { body, warnings } = effort(value);
+      expect(body).not.toHaveProperty("thinking");
+      expect(body.max_tokens).toBe(ANTHROPIC_DEFAULT_MAX_TOKENS);
+      expect(warnings).toEqual([]);
+    }
+    expect(convert({ messages }).body).not.toHaveProperty("thinking");
+  });
+
+  it("reports any other value and does not think", () => {
+    for (const value of ["extreme", "LOW", 2, { effort: "low" }]) {
+      const { body, warnings } = effort(value);
+      expect(body).not.toHaveProperty("thinking");
+      expect(warnings).toEqual([
+        {
+          setting: "reasoning_effort",
+          message: expect.stringMatching(/not one of minimal, none, low, medium, high/) as string,
+        },
+      ]);
+    }
+  });
+
+  it("drops a temperature other than 1 and a top_p under 0.95 while thinking, with warnings; keeps the rest", () => {
+    const dropped = effort("low", { temperature: 0.5, top_p: 0.9 });
+    expect(dropped.body).not.toHaveProperty("temperature");
+    expect(dropped.body).not.toHaveProperty("top_p");
+    expect(settings(dropped.warnings)).toEqual(["temperature", "top_p"]);
+    // Above Anthropic's 1, dropped for thinking rather than capped to 1: one warning.
+    expect(settings(effort("low", { temperature: 1.5 }).warnings)).toEqual(["temperature"]);
+    const kept = effort("low", { temperature: 1, top_p: 0.95 });
+    expect(kept.body).toMatchObject({ temperature: 1, top_p: 0.95 });
+    expect(kept.warnings).toEqual([]);
+  });
+
+  it("keeps a forced tool_choice and does not think, with a warning; auto and none think", () => {
+    const tools: ChatRequest["tools"] = [{ type: "function", function: { name: "now" } }];
+    for (const tool_choice of ["required", { type: "function", function: { name: "now" } }] as const) {
+      const { body, warnings } = effort("low", { tools, tool_choice, temperature: 0.5 });
+      expect(body).not.toHaveProperty("thinking");
+      expect(body.tool_choice?.type).toMatch(/^(any|tool)$/);
+      expect(body).toMatchObject({ max_tokens: ANTHROPIC_DEFAULT_MAX_TOKENS, temperature: 0.5 });
+      expect(settings(warnings)).toEqual(["reasoning_effort"]);
+    }
+    for (const tool_choice of ["auto", "none"] as const) {
+      expect(effort("low", { tools, tool_choice }).body.thinking).toEqual({
+        type: "enabled",
+        budget_tokens: 1024,
+      });
+    }
+  });
+  it("does not think while answering a tool result (the turn's signed thinking cannot come back), with a warning", () => {
+    const tools: ChatRequest["tools"] = [{ type: "function", function: { name: "now" } }];
+    const call = { id: "toolu_1", type: "function" as const, function: { name: "now", arguments: "{}" } };
+    const loop: ChatRequest["messages"] = [
+      { role: "user", content: "What time is it?" },
+      { role: "assistant", content: null, tool_calls: [call] },
+      { role: "tool", tool_call_id: "toolu_1", content: "noon" },
+    ];
+    const answering = effort("low", { tools, messages: loop });
+    expect(answering.body).not.toHaveProperty("thinking");
+    expect(settings(answering.warnings)).toEqual(["reasoning_effort"]);
+    // The next user turn starts afresh and thinks again.
+    const next = effort("low", {
+      tools,
+      messages: [...loop, { role: "assistant", content: "Noon." }, { role: "user", content: "Thanks" }],
+    });
+    expect(next.body.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
+    expect(next.warnings).toEqual([]);
+  });
+});
+
 describe("mapAnthropicStopReason", () => {
   it.each([
     ["end_turn", "stop"],
@@ -336,12 +434,53 @@ describe("parseAnthropicResponse", () => {
     expect(result).toEqual({
       id: "msg_01",
       text: "Let me check.",
+      reasoning: "hmm",
       toolCalls: [
         { id: "toolu_01", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } },
       ],
       finishReason: "tool_calls",
       usage: { prompt_tokens: 15, completion_tokens: 5, total_tokens: 20 },
     });
+  });
+
+  it("joins thinking blocks in order as the reasoning, leaves redacted_thinking out; none -> absent", () => {
+    const result = parseAnthropicResponse(
+      {
+        id: "msg_03",
+        content: [
+          { type: "thinking", thinking: "First, ", signature: "c2lnMQ==" },
+          { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix" },
+          { type: "thinking", thinking: "then.", signature: "c2lnMg==" },
+          { type: "text", text: "Done." },
+        ],
+        stop_reason: "end_turn",
+        usage: { input_tokens: 1, output_tokens: 1 },
+      },
+      where,
+    );
+    expect(result.reasoning).toBe("First, then.");
+    expect(result.text).toBe("Done.");
+    const plain = parseAnthropicResponse(
+      {
+        id: "msg_04",
+        content: [
+          { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix" },
+          { type: "text", text: "Done." },
+        ],
+        usage: { input_tokens: 1, output_tokens: 1 },
+      },
+      where,
+    );
+    expect(plain).not.toHaveProperty("reasoning");
+  });
+
+  it("a thinking block without its text is bad_response", () => {
+    expect(() =>
+      parseAnthropicResponse(
+        { id: "x", content: [{ type: "thinking", signature: "c2ln" }], usage: {} },
+        where,
+      ),
+    ).toThrow(/unexpected shape/);
   });
 
   it("text is null when the answer has only tool calls", () => {
@@ -471,24 +610,74 @@ describe("AnthropicStreamParser", () => {
     ]);
   });
 
-  it("skips thinking blocks and event types it does not know", () => {
+  it("thinking_delta -> reasoning-delta, before the text; signature_delta, empty pieces and redacted_thinking skipped", () => {
     const { parts } = run([
       start,
       ev("content_block_start", {
         type: "content_block_start",
         index: 0,
+        content_block: { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix" },
+      }),
+      ev("content_block_stop", { type: "content_block_stop", index: 0 }),
+      ev("content_block_start", {
+        type: "content_block_start",
+        index: 1,
         content_block: { type: "thinking", thinking: "" },
       }),
       ev("content_block_delta", {
         type: "content_block_delta",
-        index: 0,
-        delta: { type: "thinking_delta", thinking: "Let me think" },
+        index: 1,
+        delta: { type: "thinking_delta", thinking: "Let me " },
       }),
       ev("content_block_delta", {
         type: "content_block_delta",
-        index: 0,
-        delta: { type: "signature_delta", signature: "abc" },
+        index: 1,
+        delta: { type: "thinking_delta", thinking: "" },
       }),
+      ev("content_block_delta", {
+        type: "content_block_delta",
+        index: 1,
+        delta: { type: "thinking_delta", thinking: "think" },
+      }),
+      ev("content_block_delta", {
+        type: "content_block_delta",
+        index: 1,
+        delta: { type: "signature_delta", signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pk" },
+      }),
+      ev("content_block_stop", { type: "content_block_stop", index: 1 }),
+      ev("content_block_start", {
+        type: "content_block_start",
+        index: 2,
+        content_block: { type: "text", text: "" },
+      }),
+      ev("content_block_delta", {
+        type: "content_block_delta",
+        index: 2,
+        delta: { type: "text_delta", text: "Yes." },
+      }),
+      ev("content_block_stop", { type: "content_block_stop", index: 2 }),
+      ev("message_delta", {
+        type: "message_delta",
+        delta: { stop_reason: "end_turn" },
+        usage: { output_tokens: 9 },
+      }),
+      ev("message_stop", { type: "message_stop" }),
+    ]);
+    expect(parts).toEqual([
+      { type: "reasoning-delta", delta: "Let me " },
+      { type: "reasoning-delta", delta: "think" },
+      { type: "text-delta", delta: "Yes." },
+      {
+        type: "finish",
+        finishReason: "stop",
+        usage: { prompt_tokens: 25, completion_tokens: 9, total_tokens: 34 },
+      },
+    ]);
+  });
+
+  it("skips event types it does not know", () => {
+    const { parts } = run([
+      start,
       ev("some_future_event", { type: "some_future_event" }),
       ev("message_delta", {
         type: "message_delta",

@@ -175,6 +175,35 @@ describe("convertToGoogleRequest: settings and tools", () => {
     expect(settings(warnings)).toEqual(["user", "parallel_tool_calls"]);
   });
 
+  it.each([
+    ["low", { includeThoughts: true, thinkingBudget: 1024 }],
+    ["medium", { includeThoughts: true, thinkingBudget: 8192 }],
+    ["high", { includeThoughts: true, thinkingBudget: 24576 }],
+    // Thinking off: nothing to summarize, so no thoughts asked for.
+    ["none", { thinkingBudget: 0 }],
+  ] as const)("reasoning_effort %j -> thinkingConfig %j, with the other settings", (effort, expected) => {
+    const { body, warnings } = convert({ messages, max_tokens: 100, extra: { reasoning_effort: effort } });
+    expect(body.generationConfig).toEqual({ maxOutputTokens: 100, thinkingConfig: expected });
+    expect(warnings).toEqual([]);
+  });
+
+  it("without reasoning_effort (or with null) no thinkingConfig is sent: the model thinks as it would", () => {
+    expect(convert({ messages }).body.generationConfig).toBeUndefined();
+    const withNull = convert({ messages, extra: { reasoning_effort: null } });
+    expect(withNull.body.generationConfig).toBeUndefined();
+    expect(withNull.warnings).toEqual([]);
+  });
+
+  it.each(["minimal", "xhigh", "LOW", 2, true])(
+    "reasoning_effort %j has no budget Google documents: reported, nothing sent",
+    (effort) => {
+      const { body, warnings } = convert({ messages, extra: { reasoning_effort: effort } });
+      expect(body.generationConfig).toBeUndefined();
+      expect(settings(warnings)).toEqual(["reasoning_effort"]);
+      expect(warnings[0]!.message).toContain(JSON.stringify(effort));
+    },
+  );
+
   const tools: ChatRequest["tools"] = [
     {
       type: "function",
@@ -245,7 +274,7 @@ describe("mapGoogleFinishReason", () => {
 describe("parseGoogleResponse", () => {
   const where = "generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent";
 
-  it("joins text parts (thought summaries left out) and maps usage, thinking tokens counted as completion", () => {
+  it("joins text parts, keeps thought summaries apart as the reasoning, and maps usage, thinking tokens counted as completion", () => {
     const result = parseGoogleResponse(
       {
         candidates: [
@@ -272,6 +301,7 @@ describe("parseGoogleResponse", () => {
     expect(result).toEqual({
       id: "resp-1",
       text: "Hello there",
+      reasoning: "Thinking about it",
       toolCalls: [],
       finishReason: "stop",
       usage: { prompt_tokens: 8, completion_tokens: 7, total_tokens: 15 },
@@ -307,6 +337,61 @@ describe("parseGoogleResponse", () => {
     expect(result.toolCalls[0]!.id).not.toBe(result.toolCalls[1]!.id);
   });
 
+  it("thought summaries before a call are the reasoning, never the text; thought signatures are not read", () => {
+    const result = parseGoogleResponse(
+      {
+        candidates: [
+          {
+            content: {
+              role: "model",
+              parts: [
+                { text: "The user wants ", thought: true },
+                { text: "the weather.", thought: true },
+                { functionCall: { name: "weather", args: { city: "Oslo" } }, thoughtSignature: "c2lnLWE=" },
+              ],
+            },
+            finishReason: "STOP",
+          },
+        ],
+        usageMetadata: {
+          promptTokenCount: 3,
+          candidatesTokenCount: 4,
+          thoughtsTokenCount: 6,
+          totalTokenCount: 13,
+        },
+      },
+      where,
+    );
+    expect(result.text).toBeNull();
+    expect(result.reasoning).toBe("The user wants the weather.");
+    expect(result.toolCalls.map((c) => c.function)).toEqual([
+      { name: "weather", arguments: '{"city":"Oslo"}' },
+    ]);
+    expect(result.finishReason).toBe("tool_calls");
+    expect(result.usage).toEqual({ prompt_tokens: 3, completion_tokens: 10, total_tokens: 13 });
+    expect(JSON.stringify(result)).not.toContain("c2lnLWE=");
+  });
+
+  it("an answer without thought parts has no reasoning at all", () => {
+    const result = parseGoogleResponse(
+      {
+        candidates: [
+          {
+            content: {
+              parts: [
+                { text: "Hi", thoughtSignature: "c2ln" },
+                { text: "", thought: true },
+              ],
+            },
+          },
+        ],
+      },
+      where,
+    );
+    expect(result.text).toBe("Hi");
+    expect(result).not.toHaveProperty("reasoning");
+  });
+
   it("a blocked prompt (no candidates) is content_filter with no text", () => {
     const result = parseGoogleResponse(
       {
@@ -333,7 +418,7 @@ function chunk(data: unknown): SseEvent {
 describe("GoogleStreamParser", () => {
   const where = "generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent";
 
-  it("text parts are deltas, a functionCall is one whole tool-call-delta, the finish comes at the end with the last usage", () => {
+  it("text parts are deltas, thought summaries reasoning deltas in their place, a functionCall one whole tool-call-delta, the finish at the end with the last usage", () => {
     const parser = new GoogleStreamParser(where);
     const parts: ChatStreamPart[] = [
       chunk({
@@ -365,6 +450,7 @@ describe("GoogleStreamParser", () => {
     expect(parser.id).toBe("r-1");
     expect(parts).toEqual([
       { type: "text-delta", delta: "Let me " },
+      { type: "reasoning-delta", delta: "thinking" },
       { type: "text-delta", delta: "check." },
       {
         type: "tool-call-delta",
@@ -377,6 +463,57 @@ describe("GoogleStreamParser", () => {
         type: "finish",
         finishReason: "tool_calls",
         usage: { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 },
+      },
+    ]);
+  });
+
+  it("thoughts streamed around a call: reasoning deltas in order, then the call; a signature-only part adds nothing", () => {
+    const parser = new GoogleStreamParser(where);
+    const parts: ChatStreamPart[] = [
+      chunk({ candidates: [{ content: { role: "model", parts: [{ text: "Which ", thought: true }] } }] }),
+      chunk({
+        candidates: [
+          {
+            content: {
+              role: "model",
+              parts: [
+                { text: "tool?", thought: true },
+                { functionCall: { name: "now", args: {} }, thoughtSignature: "c2lnLWI=" },
+              ],
+            },
+          },
+        ],
+      }),
+      chunk({
+        candidates: [
+          {
+            content: { role: "model", parts: [{ text: "", thoughtSignature: "c2lnLWM=" }] },
+            finishReason: "STOP",
+          },
+        ],
+        usageMetadata: {
+          promptTokenCount: 2,
+          candidatesTokenCount: 1,
+          thoughtsTokenCount: 2,
+          totalTokenCount: 5,
+        },
+      }),
+    ].flatMap((e) => parser.push(e));
+    parts.push(...parser.end());
+    expect(parts).toEqual([
+      { type: "reasoning-delta", delta: "Which " },
+      { type: "reasoning-delta", delta: "tool?" },
+      {
+        type: "tool-call-delta",
+        index: 0,
+        id: expect.stringMatching(/^call_/) as string,
+        name: "now",
+        argumentsDelta: "{}",
+      },
+      {
+        type: "finish",
+        finishReason: "tool_calls",
+        usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 },
       },
     ]);
   });

@@ -149,6 +149,43 @@ describe("convertToOllamaRequest", () => {
       "logit_bias",
     ]);
   });
+
+  it.each([
+    // A level only the models that list it take (gpt-oss); true every thinking model takes.
+    ["low", true],
+    ["medium", true],
+    ["high", true],
+    ["none", false],
+  ] as const)("reasoning_effort %j -> think: %j", (effort, think) => {
+    const { body, warnings } = convert({
+      messages: [{ role: "user", content: "Hi" }],
+      extra: { reasoning_effort: effort },
+    });
+    expect(body).toEqual({
+      model: "llama3.2",
+      stream: false,
+      messages: [{ role: "user", content: "Hi" }],
+      think,
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it("without reasoning_effort (or with null) think is not sent: the model's default applies", () => {
+    expect(convert({}).body).not.toHaveProperty("think");
+    const withNull = convert({ extra: { reasoning_effort: null } });
+    expect(withNull.body).not.toHaveProperty("think");
+    expect(withNull.warnings).toEqual([]);
+  });
+
+  it.each(["minimal", "xhigh", "High", 1, true])(
+    "reasoning_effort %j is reported and think not sent",
+    (effort) => {
+      const { body, warnings } = convert({ extra: { reasoning_effort: effort } });
+      expect(body).not.toHaveProperty("think");
+      expect(settings(warnings)).toEqual(["reasoning_effort"]);
+      expect(warnings[0]!.message).toContain(JSON.stringify(effort));
+    },
+  );
 });
 
 describe("mapOllamaFinishReason", () => {
@@ -194,6 +231,42 @@ describe("parseOllamaResponse", () => {
       finishReason: "tool_calls",
       usage: { prompt_tokens: 26, completion_tokens: 12, total_tokens: 38 },
     });
+  });
+
+  it("message.thinking is the reasoning, apart from the content, also beside a tool call", () => {
+    const answer = parseOllamaResponse(
+      {
+        message: { role: "assistant", content: "Four.", thinking: "2 + 2 is 4." },
+        done: true,
+        done_reason: "stop",
+      },
+      "here",
+    );
+    expect(answer).toMatchObject({ text: "Four.", reasoning: "2 + 2 is 4.", finishReason: "stop" });
+    const call = parseOllamaResponse(
+      {
+        message: {
+          role: "assistant",
+          content: "",
+          thinking: "I need the time.",
+          tool_calls: [{ function: { name: "now", arguments: {} } }],
+        },
+        done: true,
+        done_reason: "stop",
+      },
+      "here",
+    );
+    expect(call).toMatchObject({ text: null, reasoning: "I need the time.", finishReason: "tool_calls" });
+    expect(call.toolCalls.map((c) => c.function.name)).toEqual(["now"]);
+  });
+
+  it("an empty or absent thinking is no reasoning", () => {
+    expect(
+      parseOllamaResponse({ message: { content: "Hi", thinking: "" }, done: true }, "here"),
+    ).not.toHaveProperty("reasoning");
+    expect(parseOllamaResponse({ message: { content: "Hi" }, done: true }, "here")).not.toHaveProperty(
+      "reasoning",
+    );
   });
 
   it("keeps the id a newer Ollama gives", () => {
@@ -253,6 +326,46 @@ describe("OllamaStreamParser", () => {
         type: "finish",
         finishReason: "tool_calls",
         usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+      },
+    ]);
+  });
+
+  it("thinking lines are reasoning deltas (empty ones skipped), before the content or a tool call", () => {
+    const parser = new OllamaStreamParser("localhost:11434/api/chat");
+    const lines = [
+      { model: "m", message: { role: "assistant", content: "", thinking: "Let me " }, done: false },
+      { model: "m", message: { role: "assistant", content: "", thinking: "see." }, done: false },
+      { model: "m", message: { role: "assistant", content: "Hi", thinking: "" }, done: false },
+      {
+        model: "m",
+        message: {
+          role: "assistant",
+          content: "",
+          thinking: "Now the tool.",
+          tool_calls: [{ function: { name: "now", arguments: {} } }],
+        },
+        done: false,
+      },
+      { model: "m", message: { role: "assistant", content: "" }, done: true, done_reason: "stop" },
+    ];
+    const parts: ChatStreamPart[] = lines.flatMap((line) => parser.push(line));
+    parts.push(...parser.end());
+    expect(parts).toEqual([
+      { type: "reasoning-delta", delta: "Let me " },
+      { type: "reasoning-delta", delta: "see." },
+      { type: "text-delta", delta: "Hi" },
+      { type: "reasoning-delta", delta: "Now the tool." },
+      {
+        type: "tool-call-delta",
+        index: 0,
+        id: expect.stringMatching(/^call_/) as string,
+        name: "now",
+        argumentsDelta: "{}",
+      },
+      {
+        type: "finish",
+        finishReason: "tool_calls",
+        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
       },
     ]);
   });

@@ -185,6 +185,20 @@ describe("parseOpenAIChunk", () => {
     ]);
   });
 
+  it("reads reasoning as DeepSeek (reasoning_content) and OpenRouter (reasoning) stream it, before the content", () => {
+    expect(
+      parseOpenAIChunk(chunk(delta({ content: null, reasoning_content: "Hmm" })), WHERE, []).parts,
+    ).toEqual([{ type: "reasoning-delta", delta: "Hmm" }]);
+    expect(parseOpenAIChunk(chunk(delta({ content: "A", reasoning: "so" })), WHERE, []).parts).toEqual([
+      { type: "reasoning-delta", delta: "so" },
+      { type: "text-delta", delta: "A" },
+    ]);
+    expect(
+      parseOpenAIChunk(chunk(delta({ content: "A", reasoning_content: null })), WHERE, []).parts,
+    ).toEqual([{ type: "text-delta", delta: "A" }]);
+    expect(parseOpenAIChunk(chunk(delta({ reasoning_content: "" })), WHERE, []).parts).toEqual([]);
+  });
+
   it("reads tool-call deltas: id and name first, then arguments, calls told apart by index", () => {
     const first = parseOpenAIChunk(
       chunk(
@@ -497,6 +511,24 @@ describe("parseOpenAIChatResponse", () => {
       usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
       warnings,
     });
+  });
+
+  it("reads reasoning apart from the text: reasoning_content, else reasoning; none when empty", () => {
+    const withMessage = (message: Record<string, unknown>) =>
+      parseOpenAIChatResponse(
+        { ...completion, choices: [{ index: 0, message, finish_reason: "stop" }] },
+        WHERE,
+        [],
+      );
+    const deepseek = withMessage({ role: "assistant", content: "42", reasoning_content: "6 x 7" });
+    expect([deepseek.text, deepseek.reasoning]).toEqual(["42", "6 x 7"]);
+    expect(withMessage({ role: "assistant", content: "42", reasoning: "6 x 7" }).reasoning).toBe("6 x 7");
+    expect(withMessage({ role: "assistant", content: "42", reasoning_content: "" })).not.toHaveProperty(
+      "reasoning",
+    );
+    expect(
+      withMessage({ role: "assistant", content: "42", reasoning: { effort: "low" } }),
+    ).not.toHaveProperty("reasoning");
   });
 
   it("reads tool calls, content null", () => {

@@ -44,7 +44,9 @@ export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> 
           "`model` is `<connection name>/<model>` to pick a connection the caller may use, or a model for " +
           "the connection the caller resolves to (their default, their org's, the system's). With " +
           "`stream: true` the answer is server-sent events in OpenAI's chunk format. Settings the " +
-          "upstream cannot honour are listed in the X-Switchyard-Warnings header.",
+          "upstream cannot honour are listed in the X-Switchyard-Warnings header. Reasoning the upstream " +
+          "returns apart from the answer comes back as `reasoning_content` (in the message, or in the " +
+          "deltas of a stream); `reasoning_effort` asks for it where the upstream must be asked.",
         body: ChatCompletionRequest,
         response: errors,
       },

@@ -14,7 +14,7 @@ export const AnthropicUsageShape = Type.Object({
   cache_read_input_tokens: Count,
 });
 
-/** Blocks are checked by type below; types this gateway does not map (thinking, server tools) pass. */
+/** Blocks are checked by type below; types this gateway does not map (redacted_thinking, server tools) pass. */
 const AnthropicResponse = Compile(
   Type.Object({
     id: Type.String(),
@@ -26,6 +26,8 @@ const AnthropicResponse = Compile(
 
 const TextBlock = Compile(Type.Object({ type: Type.Literal("text"), text: Type.String() }));
 
+const ThinkingBlock = Compile(Type.Object({ type: Type.Literal("thinking"), thinking: Type.String() }));
+
 const ToolUseBlock = Compile(
   Type.Object({
     type: Type.Literal("tool_use"),
@@ -36,17 +38,22 @@ const ToolUseBlock = Compile(
 );
 
 /**
- * A Messages API answer -> the result: text blocks joined (null when there is none), tool_use
- * blocks as tool calls with Anthropic's own ids and their input as a JSON string.
+ * A Messages API answer -> the result: text blocks joined (null when there is none), thinking
+ * blocks joined as the reasoning (back to back, as a client joins them streamed; absent when there
+ * is none), tool_use blocks as tool calls with Anthropic's own ids and their input as a JSON
+ * string. A redacted_thinking block is encrypted, with nothing to read, so it is left out.
  */
 export function parseAnthropicResponse(body: unknown, where: string): Omit<ChatResult, "warnings"> {
   const message = expectShape(AnthropicResponse, body, where);
   const texts: string[] = [];
+  const thoughts: string[] = [];
   const toolCalls: ChatToolCall[] = [];
   message.content.forEach((block, index) => {
     const at = `${where} (content/${index})`;
     if (block.type === "text") {
       texts.push(expectShape(TextBlock, block, at).text);
+    } else if (block.type === "thinking") {
+      thoughts.push(expectShape(ThinkingBlock, block, at).thinking);
     } else if (block.type === "tool_use") {
       const call = expectShape(ToolUseBlock, block, at);
       toolCalls.push({
@@ -56,9 +63,11 @@ export function parseAnthropicResponse(body: unknown, where: string): Omit<ChatR
       });
     }
   });
+  const reasoning = thoughts.join("");
   return {
     id: message.id,
     text: texts.length > 0 ? texts.join("") : null,
+    ...(reasoning.length > 0 ? { reasoning } : {}),
     toolCalls,
     finishReason: mapAnthropicStopReason(message.stop_reason),
     usage: mapAnthropicUsage(message.usage),

@@ -20,6 +20,7 @@ const ContentBlockStart = Compile(
     content_block: Type.Object({
       type: Type.String(),
       text: Type.Optional(Type.String()),
+      thinking: Type.Optional(Type.String()),
       id: Type.Optional(Type.String()),
       name: Type.Optional(Type.String()),
       input: Type.Optional(Type.Unknown()),
@@ -33,6 +34,7 @@ const ContentBlockDelta = Compile(
     delta: Type.Object({
       type: Type.String(),
       text: Type.Optional(Type.String()),
+      thinking: Type.Optional(Type.String()),
       partial_json: Type.Optional(Type.String()),
     }),
   }),
@@ -55,8 +57,9 @@ interface OpenToolBlock {
 
 /**
  * Anthropic's SSE events -> parts, event by event: message_start (id, input usage),
- * content_block_start (a tool_use opens a tool call: id and name), content_block_delta (text_delta
- * -> text; input_json_delta -> arguments), content_block_stop, message_delta (stop_reason, output
+ * content_block_start (a tool_use opens a tool call: id and name; a redacted_thinking block is
+ * encrypted whole, nothing to read), content_block_delta (text_delta -> text; thinking_delta ->
+ * reasoning; input_json_delta -> arguments), content_block_stop, message_delta (stop_reason, output
  * usage), message_stop -> the one finish. `ping` and unknown events are skipped (Anthropic adds
  * event types); an `error` event throws. Tool calls are numbered among themselves, as OpenAI's
  * index is, not by content block.
@@ -125,11 +128,21 @@ export class AnthropicStreamParser implements ChatStreamParser<SseEvent> {
 
   #blockStart(start: {
     index: number;
-    content_block: { type: string; text?: string; id?: string; name?: string; input?: unknown };
+    content_block: {
+      type: string;
+      text?: string;
+      thinking?: string;
+      id?: string;
+      name?: string;
+      input?: unknown;
+    };
   }): ChatStreamPart[] {
     const block = start.content_block;
     if (block.type === "text") {
       return block.text ? [{ type: "text-delta", delta: block.text }] : [];
+    }
+    if (block.type === "thinking") {
+      return block.thinking ? [{ type: "reasoning-delta", delta: block.thinking }] : [];
     }
     if (block.type !== "tool_use") return [];
     if (!block.id || !block.name) {
@@ -147,10 +160,13 @@ export class AnthropicStreamParser implements ChatStreamParser<SseEvent> {
 
   #blockDelta(delta: {
     index: number;
-    delta: { type: string; text?: string; partial_json?: string };
+    delta: { type: string; text?: string; thinking?: string; partial_json?: string };
   }): ChatStreamPart[] {
     if (delta.delta.type === "text_delta") {
       return delta.delta.text ? [{ type: "text-delta", delta: delta.delta.text }] : [];
+    }
+    if (delta.delta.type === "thinking_delta") {
+      return delta.delta.thinking ? [{ type: "reasoning-delta", delta: delta.delta.thinking }] : [];
     }
     if (delta.delta.type === "input_json_delta") {
       const tool = this.#toolBlocks.get(delta.index);
@@ -159,7 +175,9 @@ export class AnthropicStreamParser implements ChatStreamParser<SseEvent> {
       tool.sentArguments = true;
       return [{ type: "tool-call-delta", index: tool.toolIndex, argumentsDelta: piece }];
     }
-    return []; // thinking_delta, signature_delta, citations_delta: nothing OpenAI's shape carries
+    // signature_delta (what Anthropic checks thinking by when it is sent back), citations_delta:
+    // nothing OpenAI's shape carries.
+    return [];
   }
 
   /** A tool call whose input came whole in its start block, or empty, still gets its arguments. */

@@ -2,6 +2,7 @@ import type { ChatRequest, ChatWarning } from "../chat-spec.js";
 import { ChatWarnings } from "../chat-warnings.js";
 import { maxTokensOf, stopSequencesOf, warnUnhandledExtras } from "../read-chat-request.js";
 import { convertToGoogleMessages, type GoogleContent } from "./convert-to-google-messages.js";
+import { mapGoogleReasoningEffort, type GoogleThinkingConfig } from "./map-google-reasoning-effort.js";
 import {
   prepareGoogleTools,
   type GoogleFunctionDeclaration,
@@ -18,6 +19,7 @@ export interface GoogleGenerationConfig {
   frequencyPenalty?: number;
   responseMimeType?: string;
   responseJsonSchema?: Record<string, unknown>;
+  thinkingConfig?: GoogleThinkingConfig;
 }
 
 /** The body of `:generateContent` and `:streamGenerateContent`. */
@@ -31,7 +33,8 @@ export interface GoogleGenerateContentRequest {
 
 /**
  * An OpenAI chat request -> a Gemini generateContent body (the model goes in the URL). Gemini has a
- * field for most of OpenAI's settings; what it has none for (user, extras) is reported.
+ * field for most of OpenAI's settings (reasoning_effort, an extra, is its thinkingConfig); what it
+ * has none for (user, other extras) is reported.
  */
 export function convertToGoogleRequest(request: ChatRequest): {
   body: GoogleGenerateContentRequest;
@@ -66,8 +69,10 @@ export function convertToGoogleRequest(request: ChatRequest): {
       );
     }
   }
+  const thinking = mapGoogleReasoningEffort(request, warnings);
+  if (thinking !== undefined) config.thinkingConfig = thinking;
   if (request.user !== undefined) warnings.add("user", "Gemini does not support user; it was not sent");
-  warnUnhandledExtras(request, [], "Gemini", warnings);
+  warnUnhandledExtras(request, ["reasoning_effort"], "Gemini", warnings);
 
   const body: GoogleGenerateContentRequest = {
     contents: prompt.contents,

@@ -53,52 +53,75 @@ export type GoogleResponse = Static<typeof GoogleResponseShape>;
 
 export const GoogleResponseValidator = Compile(GoogleResponseShape);
 
-/** What one response or chunk says: its first candidate's text and calls, and how it ended. */
+/** One part of a candidate as this gateway reads it, in the order Gemini sent it. */
+export type GooglePiece =
+  | { type: "text"; text: string }
+  /** A thought summary (a part with `thought: true`), which is reasoning, never the answer. */
+  | { type: "reasoning"; text: string }
+  | { type: "tool-call"; call: ChatToolCall };
+
+/** What one response or chunk says: its first candidate's parts, and how it ended. */
 export interface GoogleCandidateReading {
-  /** Text parts in order; thought summaries (`thought: true`) left out. */
-  texts: string[];
-  toolCalls: ChatToolCall[];
+  /** Text, thought summaries and calls in order; empty texts and unmapped parts left out. */
+  pieces: GooglePiece[];
   finishReason: string | undefined;
   /** The prompt was refused before any candidate (promptFeedback.blockReason). */
   blockReason: string | undefined;
 }
 
-/** Gemini gives function calls no id (or, on some surfaces, its own): a missing one is generated. */
+/**
+ * Gemini gives function calls no id (or, on some surfaces, its own): a missing one is generated. A
+ * part's thoughtSignature (on calls, and on text when thinking) is the model's to get back in a
+ * later turn, not the caller's to see, so it is not read.
+ */
 export function readGoogleCandidate(response: GoogleResponse): GoogleCandidateReading {
   const candidate = response.candidates?.[0];
-  const texts: string[] = [];
-  const toolCalls: ChatToolCall[] = [];
+  const pieces: GooglePiece[] = [];
   for (const part of candidate?.content?.parts ?? []) {
     if (part.functionCall !== undefined) {
-      toolCalls.push({
-        id: part.functionCall.id || generateToolCallId(),
-        type: "function",
-        function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
+      pieces.push({
+        type: "tool-call",
+        call: {
+          id: part.functionCall.id || generateToolCallId(),
+          type: "function",
+          function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
+        },
       });
-    } else if (typeof part.text === "string" && part.thought !== true && part.text.length > 0) {
-      texts.push(part.text);
+    } else if (typeof part.text === "string" && part.text.length > 0) {
+      pieces.push({ type: part.thought === true ? "reasoning" : "text", text: part.text });
     }
   }
   return {
-    texts,
-    toolCalls,
+    pieces,
     finishReason: candidate?.finishReason,
     blockReason: response.candidates?.length ? undefined : response.promptFeedback?.blockReason,
   };
 }
 
-/** generateContent's answer -> the result; a blocked prompt is content_filter with no text. */
+/**
+ * generateContent's answer -> the result: the text parts joined, the thought summaries joined apart
+ * as the reasoning; a blocked prompt is content_filter with no text.
+ */
 export function parseGoogleResponse(body: unknown, where: string): Omit<ChatResult, "warnings"> {
   const response = expectShape(GoogleResponseValidator, body, where);
   const reading = readGoogleCandidate(response);
+  let text = "";
+  let reasoning = "";
+  const toolCalls: ChatToolCall[] = [];
+  for (const piece of reading.pieces) {
+    if (piece.type === "text") text += piece.text;
+    else if (piece.type === "reasoning") reasoning += piece.text;
+    else toolCalls.push(piece.call);
+  }
   return {
     ...(response.responseId !== undefined ? { id: response.responseId } : {}),
-    text: reading.texts.length > 0 ? reading.texts.join("") : null,
-    toolCalls: reading.toolCalls,
+    text: text.length > 0 ? text : null,
+    ...(reasoning.length > 0 ? { reasoning } : {}),
+    toolCalls,
     finishReason:
       reading.blockReason !== undefined
         ? "content_filter"
-        : mapGoogleFinishReason(reading.finishReason, reading.toolCalls.length > 0),
+        : mapGoogleFinishReason(reading.finishReason, toolCalls.length > 0),
     usage: mapGoogleUsage(response.usageMetadata),
   };
 }

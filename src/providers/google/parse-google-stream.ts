@@ -11,10 +11,12 @@ import { GoogleResponseValidator, readGoogleCandidate } from "./parse-google-res
 
 /**
  * `streamGenerateContent?alt=sse` -> parts. Every `data:` is a whole GenerateContentResponse: its
- * text parts are text deltas; a functionCall comes whole in one chunk, so it is one tool-call-delta
- * with id, name and all its arguments. The last chunk carries finishReason and the usage (earlier
- * ones may carry partial usage; the latest wins); the finish part is made when the stream ends,
- * so no later chunk's usage is missed. An `{"error": ...}` chunk throws.
+ * parts become parts in the order they come, text as text deltas, thought summaries (`thought:
+ * true`, sent when includeThoughts was asked) as reasoning deltas; a functionCall comes whole in
+ * one chunk, so it is one tool-call-delta with id, name and all its arguments. The last chunk
+ * carries finishReason and the usage (earlier ones may carry partial usage; the latest wins); the
+ * finish part is made when the stream ends, so no later chunk's usage is missed. An
+ * `{"error": ...}` chunk throws.
  */
 export class GoogleStreamParser implements ChatStreamParser<SseEvent> {
   /** Gemini's responseId, once a chunk has carried it. */
@@ -46,17 +48,17 @@ export class GoogleStreamParser implements ChatStreamParser<SseEvent> {
     const reading = readGoogleCandidate(chunk);
     if (reading.finishReason !== undefined) this.#finishReason = reading.finishReason;
     if (reading.blockReason !== undefined) this.#blockReason = reading.blockReason;
-    const parts: ChatStreamPart[] = reading.texts.map((delta) => ({ type: "text-delta", delta }));
-    for (const call of reading.toolCalls) {
-      parts.push({
+    return reading.pieces.map((piece): ChatStreamPart => {
+      if (piece.type === "text") return { type: "text-delta", delta: piece.text };
+      if (piece.type === "reasoning") return { type: "reasoning-delta", delta: piece.text };
+      return {
         type: "tool-call-delta",
         index: this.#toolCount++,
-        id: call.id,
-        name: call.function.name,
-        argumentsDelta: call.function.arguments,
-      });
-    }
-    return parts;
+        id: piece.call.id,
+        name: piece.call.function.name,
+        argumentsDelta: piece.call.function.arguments,
+      };
+    });
   }
 
   end(): ChatStreamPart[] {

@@ -2,6 +2,7 @@ import type { ChatRequest, ChatWarning } from "../chat-spec.js";
 import { ChatWarnings } from "../chat-warnings.js";
 import { maxTokensOf, stopSequencesOf, warnUnhandledExtras } from "../read-chat-request.js";
 import { convertToOllamaMessages, type OllamaMessage } from "./convert-to-ollama-messages.js";
+import { mapOllamaReasoningEffort } from "./map-ollama-reasoning-effort.js";
 
 export interface OllamaTool {
   type: "function";
@@ -27,12 +28,14 @@ export interface OllamaChatRequest {
   /** "json", or a JSON schema for structured outputs. */
   format?: "json" | Record<string, unknown>;
   options?: OllamaOptions;
+  /** Whether a thinking model thinks (its reasoning then comes in `message.thinking`). */
+  think?: boolean;
 }
 
 /**
- * An OpenAI chat request -> an Ollama `/api/chat` body. Sampling settings go to `options`;
- * tool_choice has no counterpart beyond "auto" and "none" (tools left out), so "required" and a
- * named function are reported.
+ * An OpenAI chat request -> an Ollama `/api/chat` body. Sampling settings go to `options`,
+ * reasoning_effort (an extra) to `think`; tool_choice has no counterpart beyond "auto" and "none"
+ * (tools left out), so "required" and a named function are reported.
  */
 export function convertToOllamaRequest(
   request: ChatRequest,
@@ -101,8 +104,9 @@ export function convertToOllamaRequest(
       );
     }
   }
+  const think = mapOllamaReasoningEffort(request, warnings);
   if (request.user !== undefined) warnings.add("user", "Ollama does not support user; it was not sent");
-  warnUnhandledExtras(request, [], "Ollama", warnings);
+  warnUnhandledExtras(request, ["reasoning_effort"], "Ollama", warnings);
 
   const body: OllamaChatRequest = {
     model: request.model,
@@ -111,6 +115,7 @@ export function convertToOllamaRequest(
     ...(tools !== undefined ? { tools } : {}),
     ...(format !== undefined ? { format } : {}),
     ...(Object.keys(sampling).length > 0 ? { options: sampling } : {}),
+    ...(think !== undefined ? { think } : {}),
   };
   return { body, warnings: warnings.list };
 }

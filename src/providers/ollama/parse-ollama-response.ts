@@ -10,6 +10,8 @@ const OllamaChatShape = Type.Object({
   message: Type.Optional(
     Type.Object({
       content: Type.Optional(Type.String()),
+      /** The reasoning of a thinking model asked to think, apart from the content. */
+      thinking: Type.Optional(Type.String()),
       tool_calls: Type.Optional(
         Type.Array(
           Type.Object({
@@ -55,13 +57,15 @@ export function mapOllamaUsage(chunk: OllamaChatChunk): ChatUsage {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-/** `/api/chat` with stream: false -> the result. Ollama has no response id. */
+/** `/api/chat` with stream: false -> the result, message.thinking as its reasoning. No response id. */
 export function parseOllamaResponse(body: unknown, where: string): Omit<ChatResult, "warnings"> {
   const chunk = expectShape(OllamaChatValidator, body, where);
   const toolCalls = readOllamaToolCalls(chunk);
   const content = chunk.message?.content ?? "";
+  const thinking = chunk.message?.thinking ?? "";
   return {
     text: content.length > 0 ? content : null,
+    ...(thinking.length > 0 ? { reasoning: thinking } : {}),
     toolCalls,
     finishReason: mapOllamaFinishReason(chunk.done_reason, toolCalls.length > 0),
     usage: mapOllamaUsage(chunk),

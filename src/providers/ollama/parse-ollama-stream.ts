@@ -7,7 +7,8 @@ import { mapOllamaFinishReason } from "./map-ollama-finish-reason.js";
 import { mapOllamaUsage, OllamaChatValidator, readOllamaToolCalls } from "./parse-ollama-response.js";
 
 /**
- * `/api/chat` NDJSON lines -> parts: message.content is a text delta, message.tool_calls come whole
+ * `/api/chat` NDJSON lines -> parts: message.thinking is a reasoning delta (a thinking model streams
+ * its thinking before its content), message.content a text delta, message.tool_calls come whole
  * (one tool-call-delta each), and the `done: true` line, with done_reason and the counts, is the
  * finish. A `{"error": "..."}` line (the runner died mid-answer) throws.
  */
@@ -32,6 +33,8 @@ export class OllamaStreamParser implements ChatStreamParser<unknown> {
     const chunk = expectShape(OllamaChatValidator, line, `${this.where} (line ${this.#lines})`);
     this.#lines++;
     const parts: ChatStreamPart[] = [];
+    const thinking = chunk.message?.thinking ?? "";
+    if (thinking.length > 0) parts.push({ type: "reasoning-delta", delta: thinking });
     const content = chunk.message?.content ?? "";
     if (content.length > 0) parts.push({ type: "text-delta", delta: content });
     for (const call of readOllamaToolCalls(chunk)) {

@@ -9,7 +9,7 @@ import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
  *     {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o",
  *      "choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}],"usage":null}
  *
- * `delta.content` becomes a text-delta, each `delta.tool_calls[]` entry a tool-call-delta (the first
+ * `delta.content` becomes a text-delta, `delta.reasoning_content` a reasoning-delta, each `delta.tool_calls[]` entry a tool-call-delta (the first
  * of a call carries id and name, later ones append arguments), `finish_reason` and `usage` (the last
  * chunk, `choices: []`, when `stream_options.include_usage` was asked) are handed back rather than
  * turned into a finish part: the finish comes once, at the end (see openai-chat-stream.ts). Only the
@@ -66,6 +66,8 @@ export function parseOpenAIChunk(
 
   const delta = choice.delta;
   if (isRecord(delta)) {
+    const reasoning = readReasoning(delta);
+    if (reasoning !== undefined) reading.parts.push({ type: "reasoning-delta", delta: reasoning });
     if (typeof delta.content === "string" && delta.content.length > 0) {
       reading.parts.push({ type: "text-delta", delta: delta.content });
     }
@@ -80,6 +82,16 @@ export function parseOpenAIChunk(
     reading.finishReason = mapOpenAIFinishReason(choice.finish_reason);
   }
   return reading;
+}
+
+/**
+ * The reasoning a message or delta carries apart from its content: DeepSeek's `reasoning_content`
+ * (also vLLM's and LM Studio's), or `reasoning` (OpenRouter, newer vLLM, Ollama's OpenAI endpoint).
+ * Undefined when there is none, so a chunk of only `"reasoning_content": null` adds no part.
+ */
+export function readReasoning(message: Record<string, unknown>): string | undefined {
+  const value = message.reasoning_content ?? message.reasoning;
+  return typeof value === "string" && value.length > 0 ? value : undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import { ProviderError } from "../errors.js";
 import { expectShape } from "../expect-shape.js";
 import { generateToolCallId } from "../generate-tool-call-id.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
-import { parseOpenAIUsage } from "./parse-openai-chunk.js";
+import { parseOpenAIUsage, readReasoning } from "./parse-openai-chunk.js";
 
 /**
  * The answers of `POST /chat/completions` (non-streaming) and `POST /embeddings`, checked and read.
@@ -20,6 +20,8 @@ const ChatCompletion = Compile(
       Type.Object({
         message: Type.Object({
           content: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+          reasoning_content: Type.Optional(Type.Unknown()),
+          reasoning: Type.Optional(Type.Unknown()),
           tool_calls: Type.Optional(
             Type.Union([
               Type.Null(),
@@ -41,7 +43,7 @@ const ChatCompletion = Compile(
 );
 
 /**
- * A `chat.completion` as a ChatResult: the first choice's content and tool calls, its finish reason
+ * A `chat.completion` as a ChatResult: the first choice's content, reasoning and tool calls, its finish reason
  * (tool_calls when there are calls and the upstream gave none), the usage (zeros when absent).
  */
 export function parseOpenAIChatResponse(body: unknown, where: string, warnings: ChatWarning[]): ChatResult {
@@ -72,6 +74,8 @@ export function parseOpenAIChatResponse(body: unknown, where: string, warnings: 
     usage: parseOpenAIUsage(completion.usage) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
     warnings,
   };
+  const reasoning = readReasoning(choice.message);
+  if (reasoning !== undefined) result.reasoning = reasoning;
   if (typeof completion.id === "string" && completion.id.length > 0) result.id = completion.id;
   return result;
 }

@@ -1,5 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { asRecord, parseJsonBody, planEcho, SLOW_CHUNK_MS, words, type EchoPlan } from "./echo-chat.js";
+import {
+  asRecord,
+  parseJsonBody,
+  pieces,
+  planEcho,
+  reasoningFor,
+  SLOW_CHUNK_MS,
+  words,
+  type EchoPlan,
+} from "./echo-chat.js";
 import {
   header,
   sendJson,
@@ -16,6 +25,16 @@ import {
  * model listing paged by limit / after_id / before_id, and `POST /v1/messages` (answers as
  * echo-chat.ts says; a stream is SSE with `event:` lines in Anthropic's exact order, ping
  * included). The base URL is `url` itself.
+ *
+ * Extended thinking as Anthropic does it: only a request with `thinking: {type: "enabled",
+ * budget_tokens}` reasons, and it is refused (400 invalid_request_error, Anthropic's words) when the
+ * budget is under 1024, max_tokens is not above the budget, temperature is not 1, top_p is under
+ * 0.95, tool_choice forces a tool, or the last assistant turn called a tool without its thinking
+ * block (a tool loop must hand the turn's signed thinking back). Such a request that says "think first" gets a thinking block
+ * (the reasoning of echo-chat.ts, a fake signature) before the text; streamed, that block comes
+ * first, its thinking in pieces (thinking_delta) and then its signature_delta, and the other blocks'
+ * indices shift up. One that says "redacted thinking" also gets a redacted_thinking block, first
+ * (streamed whole in its content_block_start, as Anthropic streams it). Usage is unchanged by either.
  */
 
 function requestId(): string {
@@ -61,6 +80,50 @@ function blockText(block: Record<string, unknown>): string {
   return "";
 }
 
+/** The thinking budget of a request that asks for extended thinking; undefined for any other. */
+function thinkingBudget(body: Record<string, unknown>): number | undefined {
+  const thinking = asRecord(body.thinking);
+  return thinking?.type === "enabled" && typeof thinking.budget_tokens === "number"
+    ? thinking.budget_tokens
+    : undefined;
+}
+
+const THINKING_DOCS = "https://docs.claude.com/en/docs/build-with-claude/extended-thinking";
+
+/** What Anthropic refuses alongside extended thinking; undefined when the body passes. */
+function invalidThinking(body: Record<string, unknown>): string | undefined {
+  if (body.thinking === undefined) return undefined;
+  const thinking = asRecord(body.thinking);
+  if (thinking?.type === "disabled") return undefined;
+  if (thinking?.type !== "enabled") {
+    return "thinking: Input tag does not match any of the expected tags: 'disabled', 'enabled'";
+  }
+  const budget = thinkingBudget(body);
+  if (budget === undefined) return "thinking.enabled.budget_tokens: Field required";
+  if (budget < 1024) return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
+  if ((body.max_tokens as number) <= budget) {
+    return `\`max_tokens\` must be greater than \`thinking.budget_tokens\`. Please consult our documentation at ${THINKING_DOCS}#max-tokens-and-context-window-size`;
+  }
+  if (body.temperature !== undefined && body.temperature !== 1) {
+    return `\`temperature\` may only be set to 1 when thinking is enabled. Please consult our documentation at ${THINKING_DOCS}#important-considerations-when-using-extended-thinking`;
+  }
+  if (typeof body.top_p === "number" && body.top_p < 0.95) {
+    return `\`top_p\` must be greater than or equal to 0.95 or unset when thinking is enabled. Please consult our documentation at ${THINKING_DOCS}#important-considerations-when-using-extended-thinking`;
+  }
+  const toolChoice = asRecord(body.tool_choice);
+  if (toolChoice?.type === "any" || toolChoice?.type === "tool") {
+    return "Thinking may not be enabled when tool_choice forces tool use.";
+  }
+  const last = Array.isArray(body.messages)
+    ? body.messages.map(asRecord).findLast((m) => m?.role === "assistant")
+    : undefined;
+  const blocks = Array.isArray(last?.content) ? last.content.map(asRecord) : [];
+  if (blocks.some((b) => b?.type === "tool_use") && !blocks.some((b) => b?.type === "thinking")) {
+    return "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks).";
+  }
+  return undefined;
+}
+
 /** The checks the real API makes that a translation can get wrong; undefined when the body passes. */
 function invalidMessages(body: Record<string, unknown>): string | undefined {
   if (typeof body.model !== "string") return "model: Field required";
@@ -69,6 +132,8 @@ function invalidMessages(body: Record<string, unknown>): string | undefined {
   if (typeof body.temperature === "number" && body.temperature > 1) {
     return "temperature: Input should be less than or equal to 1";
   }
+  const thinking = invalidThinking(body);
+  if (thinking !== undefined) return thinking;
   let previous: Record<string, unknown>[] = [];
   for (const [i, value] of body.messages.entries()) {
     const message = asRecord(value) ?? {};
@@ -108,6 +173,14 @@ function sse(ctx: FakeContext, event: string, data: unknown): void {
   ctx.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
+/** Stands for the encrypted reasoning of a redacted_thinking block, which only Anthropic can read. */
+const REDACTED_THINKING_DATA = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP";
+
+/** Stands for the signature Anthropic checks a thinking block by when it is sent back. */
+function fakeSignature(): string {
+  return randomBytes(48).toString("base64");
+}
+
 function stopReasonOf(plan: EchoPlan): string {
   if (plan.tool !== undefined) return "tool_use";
   return plan.ended.reason === "end" ? "end_turn" : plan.ended.reason;
@@ -144,10 +217,16 @@ async function handleMessages(ctx: FakeContext): Promise<void> {
   const outputTokens = plan.completionTokens;
   const stopSequence = plan.ended.reason === "stop_sequence" ? plan.ended.sequence : null;
   const headers = { "request-id": requestId() };
+  const thinks = thinkingBudget(body) !== undefined;
+  const reasoning = thinks ? reasoningFor(userText) : undefined;
+  const redacted = thinks && /redacted thinking/i.test(userText);
 
   if (body.stream !== true) {
     if (/overloaded/i.test(userText)) return anthropicError(ctx, 529, "overloaded_error", "Overloaded");
     const content: unknown[] = [];
+    if (redacted) content.push({ type: "redacted_thinking", data: REDACTED_THINKING_DATA });
+    if (reasoning !== undefined)
+      content.push({ type: "thinking", thinking: reasoning, signature: fakeSignature() });
     if (text.length > 0) content.push({ type: "text", text });
     if (plan.tool !== undefined)
       content.push({ type: "tool_use", id: toolId, name: plan.tool.name, input: plan.tool.args });
@@ -201,20 +280,31 @@ async function handleMessages(ctx: FakeContext): Promise<void> {
       },
     },
   });
-  sse(ctx, "content_block_start", {
-    type: "content_block_start",
-    index: 0,
-    content_block: { type: "text", text: "" },
-  });
-  sse(ctx, "ping", { type: "ping" });
+  // Blocks are numbered in the order they come; the first is followed by a ping, as Anthropic does.
+  let index = 0;
+  const startBlock = (contentBlock: Record<string, unknown>) => {
+    sse(ctx, "content_block_start", { type: "content_block_start", index, content_block: contentBlock });
+    if (index === 0) sse(ctx, "ping", { type: "ping" });
+  };
+  const delta = (value: Record<string, unknown>) =>
+    sse(ctx, "content_block_delta", { type: "content_block_delta", index, delta: value });
+  const stopBlock = () => sse(ctx, "content_block_stop", { type: "content_block_stop", index: index++ });
+
+  if (redacted) {
+    startBlock({ type: "redacted_thinking", data: REDACTED_THINKING_DATA });
+    stopBlock();
+  }
+  if (reasoning !== undefined) {
+    startBlock({ type: "thinking", thinking: "" });
+    for (const piece of pieces(reasoning)) delta({ type: "thinking_delta", thinking: piece });
+    delta({ type: "signature_delta", signature: fakeSignature() });
+    stopBlock();
+  }
+  startBlock({ type: "text", text: "" });
   const textPieces = plan.tool === undefined ? plan.pieces : [text];
   for (const [i, piece] of textPieces.entries()) {
     if (ctx.res.destroyed) return;
-    sse(ctx, "content_block_delta", {
-      type: "content_block_delta",
-      index: 0,
-      delta: { type: "text_delta", text: piece },
-    });
+    delta({ type: "text_delta", text: piece });
     if (i === 0 && plan.streamError) {
       sse(ctx, "error", { type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
       return void ctx.res.end();
@@ -222,24 +312,14 @@ async function handleMessages(ctx: FakeContext): Promise<void> {
     if (i === 0 && plan.cut) return void ctx.res.end();
     if (plan.slow) await ctx.sleep(SLOW_CHUNK_MS);
   }
-  sse(ctx, "content_block_stop", { type: "content_block_stop", index: 0 });
+  stopBlock();
   if (plan.tool !== undefined) {
-    sse(ctx, "content_block_start", {
-      type: "content_block_start",
-      index: 1,
-      content_block: { type: "tool_use", id: toolId, name: plan.tool.name, input: {} },
-    });
+    startBlock({ type: "tool_use", id: toolId, name: plan.tool.name, input: {} });
     // The input arrives as JSON text cut at arbitrary points, the first piece empty, as Anthropic sends it.
     const json = JSON.stringify(plan.tool.args);
     const cuts = ["", json.slice(0, 5), json.slice(5, 12), json.slice(12)];
-    for (const partial of cuts) {
-      sse(ctx, "content_block_delta", {
-        type: "content_block_delta",
-        index: 1,
-        delta: { type: "input_json_delta", partial_json: partial },
-      });
-    }
-    sse(ctx, "content_block_stop", { type: "content_block_stop", index: 1 });
+    for (const partial of cuts) delta({ type: "input_json_delta", partial_json: partial });
+    stopBlock();
   }
   sse(ctx, "message_delta", {
     type: "message_delta",

@@ -13,6 +13,11 @@
  * - "cut stream" makes a stream stop after its first chunk without its end (no final event);
  * - (Anthropic) "overloaded" is its 529 overloaded_error: over HTTP for a plain request, as the
  *   first SSE event for a stream;
+ * - "think first" makes the model reason before it answers: the reasoning is
+ *   `reasoningFor(<that text>)`, in the format's own way (OpenAI-compatible `reasoning_content`,
+ *   Anthropic thinking blocks, Gemini thought parts, Ollama's `thinking`), streamed in pieces like
+ *   the answer and before it; usage is unchanged by it (Anthropic's fake reasons only when the
+ *   request enables thinking, and "redacted thinking" adds a redacted_thinking block: see anthropic.ts);
  * - usage counts words: prompt = words of every message and instruction, completion = chunks.
  */
 
@@ -30,6 +35,11 @@ export interface EchoPlan {
   streamError: boolean;
   cut: boolean;
   completionTokens: number;
+}
+
+/** The reasoning a "think first" request gets (see above); undefined for any other. */
+export function reasoningFor(userText: string): string | undefined {
+  return /think first/i.test(userText) ? `thinking about: ${userText}` : undefined;
 }
 
 export function words(text: string): number {

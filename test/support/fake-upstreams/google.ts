@@ -1,5 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { asRecord, parseJsonBody, planEcho, SLOW_CHUNK_MS, words, type EchoPlan } from "./echo-chat.js";
+import {
+  asRecord,
+  parseJsonBody,
+  pieces,
+  planEcho,
+  reasoningFor,
+  SLOW_CHUNK_MS,
+  words,
+  type EchoPlan,
+} from "./echo-chat.js";
 import {
   header,
   sendJson,
@@ -19,6 +28,11 @@ import {
  * HTML 404 from the front end for unknown paths, and `models/<id>:generateContent` /
  * `:streamGenerateContent` (answers as echo-chat.ts says; `alt=sse` streams `data:` events ending
  * in CRLF CRLF, as Google's front end frames them, without it the chunks come as one JSON array).
+ * "think first" reasons only when `generationConfig.thinkingConfig.includeThoughts` is true, as
+ * Gemini returns thought summaries only then: the reasoning comes first as parts with `thought:
+ * true` (one part with all of it in a whole answer, one chunk per piece in a stream), the answer
+ * after, its last part carrying a thoughtSignature; unlike the other fakes, usage then counts the
+ * pieces of the reasoning as thoughtsTokenCount, in totalTokenCount too, as Gemini bills them.
  * The base URL is `url` itself.
  */
 
@@ -155,25 +169,41 @@ async function handleGenerate(ctx: FakeContext, model: string, stream: boolean):
     contents.reduce<number>((n, c) => n + partsOf(c).reduce((m, p) => m + words(partText(p)), 0), 0) +
     partsOf(body.systemInstruction).reduce((n, p) => n + words(partText(p)), 0);
   const responseId = randomBytes(12).toString("base64url");
-  const usage = (candidates: number) => ({
+  const thinking = asRecord(config.thinkingConfig)?.includeThoughts === true;
+  const thoughts = pieces((thinking && reasoningFor(userText)) || "");
+  const signature = () => ({ thoughtSignature: randomBytes(24).toString("base64") });
+  /** Thoughts count from the first chunk on: Gemini thinks before it answers. */
+  const usage = (candidates: number, thoughtTokens = thoughts.length) => ({
     promptTokenCount,
     ...(candidates > 0 ? { candidatesTokenCount: candidates } : {}),
-    totalTokenCount: promptTokenCount + candidates,
+    totalTokenCount: promptTokenCount + candidates + thoughtTokens,
     promptTokensDetails: [{ modality: "TEXT", tokenCount: promptTokenCount }],
+    ...(thoughtTokens > 0 ? { thoughtsTokenCount: thoughtTokens } : {}),
   });
   const callPart = plan.tool && {
     functionCall: { name: plan.tool.name, args: plan.tool.args },
-    thoughtSignature: randomBytes(24).toString("base64"),
+    ...signature(),
   };
-  const chunk = (parts: unknown[], extra: Record<string, unknown>, candidates: number) => ({
+  /** An answer piece; after thoughts, the last one carries the signature when no call part does. */
+  const textPart = (text: string, last: boolean) =>
+    last && thoughts.length > 0 && callPart === undefined ? { text, ...signature() } : { text };
+  const chunk = (
+    parts: unknown[],
+    extra: Record<string, unknown>,
+    candidates: number,
+    thoughtTokens?: number,
+  ) => ({
     candidates: [{ content: { parts, role: "model" }, index: 0, ...extra }],
-    usageMetadata: usage(candidates),
+    usageMetadata: usage(candidates, thoughtTokens),
     modelVersion: model,
     responseId,
   });
 
   if (!stream) {
-    const parts = callPart ? [callPart] : plan.text.length > 0 ? [{ text: plan.text }] : [];
+    const parts = [
+      ...(thoughts.length > 0 ? [{ text: thoughts.join(""), thought: true }] : []),
+      ...(callPart ? [callPart] : plan.text.length > 0 ? [textPart(plan.text, true)] : []),
+    ];
     return sendJson(
       ctx.res,
       200,
@@ -181,12 +211,14 @@ async function handleGenerate(ctx: FakeContext, model: string, stream: boolean):
       JSON_UTF8,
     );
   }
+  const thoughtChunks = thoughts.map((piece, i) => chunk([{ text: piece, thought: true }], {}, 0, i + 1));
 
   const sse = ctx.url.searchParams.get("alt") === "sse";
   if (!sse) {
     // Without alt=sse, Google streams one JSON array; this fake sends it whole.
     const all = [
-      ...plan.pieces.map((piece, i) => chunk([{ text: piece }], {}, i + 1)),
+      ...thoughtChunks,
+      ...plan.pieces.map((piece, i) => chunk([textPart(piece, i === plan.pieces.length - 1)], {}, i + 1)),
       chunk(callPart ? [callPart] : [], { finishReason: finishReasonOf(plan) }, plan.completionTokens),
     ];
     return sendJson(ctx.res, 200, all, JSON_UTF8);
@@ -198,11 +230,15 @@ async function handleGenerate(ctx: FakeContext, model: string, stream: boolean):
     "x-content-type-options": "nosniff",
   });
   const send = (data: unknown) => ctx.res.write(`data: ${JSON.stringify(data)}\r\n\r\n`);
+  for (const thought of thoughtChunks) {
+    if (ctx.res.destroyed) return;
+    send(thought);
+  }
   const last = plan.pieces.length - 1;
   for (const [i, piece] of plan.pieces.entries()) {
     if (ctx.res.destroyed) return;
     const final = i === last && callPart === undefined;
-    send(chunk([{ text: piece }], final ? { finishReason: finishReasonOf(plan) } : {}, i + 1));
+    send(chunk([textPart(piece, i === last)], final ? { finishReason: finishReasonOf(plan) } : {}, i + 1));
     if (i === 0 && plan.streamError) {
       send({
         error: {

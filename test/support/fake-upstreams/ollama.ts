@@ -1,5 +1,13 @@
 import { createHash } from "node:crypto";
-import { asRecord, parseJsonBody, planEcho, SLOW_CHUNK_MS, words } from "./echo-chat.js";
+import {
+  asRecord,
+  parseJsonBody,
+  pieces,
+  planEcho,
+  reasoningFor,
+  SLOW_CHUNK_MS,
+  words,
+} from "./echo-chat.js";
 import {
   header,
   sendJson,
@@ -16,8 +24,10 @@ import {
  * or on ollama.com, then `Authorization: Bearer`), errors as `{"error": "..."}`, Go's plain-text
  * "404 page not found" for unknown paths, and `POST /api/chat` (answers as echo-chat.ts says;
  * streams NDJSON unless `stream: false`, as Ollama does when the field is absent; tool calls carry
- * no id, as older servers send them). With echoKey, the 401 echoes the key it refused, as some
- * proxies do. The base URL is `url` itself.
+ * no id, as older servers send them). "think first" reasons only when `think` is set (true or a
+ * level), as a model that thinks only when asked: the reasoning is `message.thinking` beside the
+ * content, or streamed a piece a line (content "") before the content's lines. With echoKey, the
+ * 401 echoes the key it refused, as some proxies do. The base URL is `url` itself.
  */
 
 const JSON_UTF8 = { "content-type": "application/json; charset=utf-8" };
@@ -105,6 +115,7 @@ async function handleChat(ctx: FakeContext): Promise<void> {
   const doneReason = plan.ended.reason === "max_tokens" ? "length" : "stop";
   const toolCalls = plan.tool && [{ function: { name: plan.tool.name, arguments: plan.tool.args } }];
   const createdAt = "2025-01-15T10:20:30.123456789Z";
+  const thinking = (Boolean(body.think) && reasoningFor(userText)) || "";
 
   if (body.stream === false) {
     return sendJson(
@@ -113,7 +124,12 @@ async function handleChat(ctx: FakeContext): Promise<void> {
       {
         model,
         created_at: createdAt,
-        message: { role: "assistant", content: plan.text, ...(toolCalls ? { tool_calls: toolCalls } : {}) },
+        message: {
+          role: "assistant",
+          content: plan.text,
+          ...(thinking ? { thinking } : {}),
+          ...(toolCalls ? { tool_calls: toolCalls } : {}),
+        },
         done_reason: doneReason,
         done: true,
         ...ollamaTimings(promptEvalCount, plan.completionTokens),
@@ -124,6 +140,15 @@ async function handleChat(ctx: FakeContext): Promise<void> {
 
   ctx.res.writeHead(200, { "content-type": "application/x-ndjson" });
   const line = (value: unknown) => ctx.res.write(`${JSON.stringify(value)}\n`);
+  for (const piece of pieces(thinking)) {
+    if (ctx.res.destroyed) return;
+    line({
+      model,
+      created_at: createdAt,
+      message: { role: "assistant", content: "", thinking: piece },
+      done: false,
+    });
+  }
   for (const [i, piece] of plan.pieces.entries()) {
     if (ctx.res.destroyed) return;
     line({ model, created_at: createdAt, message: { role: "assistant", content: piece }, done: false });

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { reasoningFor } from "./echo-chat.js";
 import { sendJson, type FakeContext } from "./fake-server.js";
 
 /**
@@ -12,6 +13,8 @@ import { sendJson, type FakeContext } from "./fake-server.js";
  *   midway);
  * - when it contains "no usage", the answer carries no usage (as compatible servers that ignore
  *   `stream_options` stream, and a few omit it even without streaming);
+ * - when it contains "think first", the message carries DeepSeek's `reasoning_content`
+ *   (`reasoningFor` in echo-chat.ts), streamed in pieces before the content;
  * - usage counts words: prompt = words of every message, completion = pieces of the answer.
  *
  * A stream is SSE as OpenAI frames it: `data: {chunk}\n\n` events, a role chunk first, content (or
@@ -151,6 +154,10 @@ export async function handleChatCompletions(ctx: FakeContext, dialect: OpenAICha
 
   if (chat.tool === undefined) {
     send(choice({ role: "assistant", content: "", refusal: null }));
+    for (const part of pieces(reasoningFor(chat.userText) ?? "")) {
+      // DeepSeek's shape: reasoning pieces with `content: null`, then content pieces.
+      send(choice({ content: null, reasoning_content: part }));
+    }
     const slow = chat.userText.includes("slow stream");
     const parts = slow ? Array.from({ length: SLOW_CHUNKS }, (_, i) => `${i} `) : pieces(answer);
     for (const part of parts) {
@@ -209,7 +216,15 @@ function sendCompletion(
 ): void {
   const message =
     chat.tool === undefined
-      ? { role: "assistant", content: answer, refusal: null, annotations: [] }
+      ? {
+          role: "assistant",
+          content: answer,
+          ...(reasoningFor(chat.userText) === undefined
+            ? {}
+            : { reasoning_content: reasoningFor(chat.userText) }),
+          refusal: null,
+          annotations: [],
+        }
       : {
           role: "assistant",
           content: null,

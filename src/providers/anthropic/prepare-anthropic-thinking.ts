@@ -1,0 +1,131 @@
+import type { ChatRequest } from "../chat-spec.js";
+import type { ChatWarnings } from "../chat-warnings.js";
+import { maxTokensOf } from "../read-chat-request.js";
+import type { AnthropicToolChoice } from "./prepare-anthropic-tools.js";
+
+export interface AnthropicThinking {
+  type: "enabled";
+  budget_tokens: number;
+}
+
+/**
+ * LiteLLM's budgets, so a caller moving between the two gateways reasons as much; low is the
+ * smallest budget Anthropic accepts.
+ */
+const BUDGET_OF_EFFORT: Readonly<Record<string, number>> = { low: 1024, medium: 2048, high: 4096 };
+
+/** Efforts that ask for no reasoning, which is what Anthropic does unasked. */
+const WITHOUT_THINKING: readonly string[] = ["minimal", "none"];
+
+/** Anthropic refuses a lower top_p with thinking on (temperature may only be its default, 1). */
+const THINKING_MIN_TOP_P = 0.95;
+
+/** The body fields extended thinking decides: the thinking itself and the sampling it allows. */
+export interface AnthropicThinkingSettings {
+  thinking: AnthropicThinking;
+  max_tokens: number;
+  temperature?: number;
+  top_p?: number;
+}
+
+/**
+ * OpenAI's `reasoning_effort` (an extra) -> Anthropic's extended thinking, with the request fitted
+ * to what Anthropic accepts alongside it; undefined when the request does not think, and the
+ * caller's own max_tokens, temperature and top_p then stand as they are.
+ */
+export function prepareAnthropicThinking(
+  request: ChatRequest,
+  toolChoice: AnthropicToolChoice | undefined,
+  defaultMaxTokens: number,
+  warnings: ChatWarnings,
+): AnthropicThinkingSettings | undefined {
+  const effort = request.extra?.reasoning_effort;
+  if (effort === undefined || effort === null) return undefined;
+  if (typeof effort === "string" && WITHOUT_THINKING.includes(effort)) return undefined;
+  const budget =
+    typeof effort === "string" && Object.hasOwn(BUDGET_OF_EFFORT, effort)
+      ? BUDGET_OF_EFFORT[effort]
+      : undefined;
+  if (budget === undefined) {
+    const known = [...WITHOUT_THINKING, ...Object.keys(BUDGET_OF_EFFORT)].join(", ");
+    warnings.add("reasoning_effort", `reasoning_effort is not one of ${known}; it was not sent`);
+    return undefined;
+  }
+  // Anthropic refuses thinking with a forced tool call. The call is kept: a caller that forces one
+  // depends on getting it, while reasoning only makes the answer better.
+  if (toolChoice?.type === "any" || toolChoice?.type === "tool") {
+    warnings.add(
+      "reasoning_effort",
+      "Anthropic cannot think when tool_choice forces a tool call; reasoning_effort was not sent",
+    );
+    return undefined;
+  }
+
+  // Mid tool loop, Anthropic wants the assistant turn's thinking blocks back with their signatures,
+  // which OpenAI's messages cannot carry: thinking on would be refused with a 400, so this turn
+  // goes without it (the loop's next user turn thinks again).
+  if (continuesToolCall(request)) {
+    warnings.add(
+      "reasoning_effort",
+      "Anthropic needs the earlier turn's thinking back to think while answering a tool result, which OpenAI's messages cannot carry; reasoning_effort was not sent",
+    );
+    return undefined;
+  }
+
+  const settings: AnthropicThinkingSettings = {
+    thinking: { type: "enabled", budget_tokens: budget },
+    max_tokens: thinkingMaxTokens(request, budget, defaultMaxTokens, warnings),
+  };
+  const { temperature, top_p } = request;
+  if (temperature !== undefined && temperature !== 1) {
+    warnings.add(
+      "temperature",
+      `Anthropic takes only temperature 1 with thinking (reasoning_effort); ${temperature} was not sent`,
+    );
+  } else if (temperature !== undefined) {
+    settings.temperature = temperature;
+  }
+  if (top_p !== undefined && top_p < THINKING_MIN_TOP_P) {
+    warnings.add(
+      "top_p",
+      `Anthropic takes top_p of ${THINKING_MIN_TOP_P} or more with thinking (reasoning_effort); ${top_p} was not sent`,
+    );
+  } else if (top_p !== undefined) {
+    settings.top_p = top_p;
+  }
+  return settings;
+}
+
+/**
+ * Anthropic counts thinking in max_tokens, as OpenAI counts reasoning in max_completion_tokens, so
+ * a caller's cap above the budget goes as it is. One at or below the budget would be refused
+ * (max_tokens must exceed budget_tokens): the budget is added, so the answer keeps the room the
+ * caller gave it, and reported, since the cap sent is no longer the caller's. Without a cap the
+ * default is the answer's room, as it is without thinking, and the budget comes on top of it.
+ */
+function thinkingMaxTokens(
+  request: ChatRequest,
+  budget: number,
+  defaultMaxTokens: number,
+  warnings: ChatWarnings,
+): number {
+  const asked = maxTokensOf(request);
+  if (asked === undefined) return budget + defaultMaxTokens;
+  if (asked > budget) return asked;
+  const setting = request.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens";
+  warnings.add(
+    setting,
+    `Anthropic counts thinking in max_tokens and needs more than its budget of ${budget}; ${asked} was sent as ${budget + asked}`,
+  );
+  return budget + asked;
+}
+
+/** Whether the last assistant turn called tools and no user turn came after it (tool results only). */
+function continuesToolCall(request: ChatRequest): boolean {
+  for (let i = request.messages.length - 1; i >= 0; i--) {
+    const message = request.messages[i]!;
+    if (message.role === "user") return false;
+    if (message.role === "assistant") return (message.tool_calls?.length ?? 0) > 0;
+  }
+  return false;
+}
