@@ -1,6 +1,11 @@
-import type { ChatResult, ChatStreamPart, ChatUsage } from "../providers/chat-spec.js";
+import type { ChatLogprobs, ChatResult, ChatStreamPart, ChatUsage } from "../providers/chat-spec.js";
 
-/** A Chat Completions response as OpenAI writes it, from an adapter's result. */
+/**
+ * A Chat Completions response as OpenAI writes it, from an adapter's result. `refusal` is always
+ * there, null when the model did not refuse, as OpenAI writes it and its SDK types it (`string |
+ * null`, not optional): a caller checking `message.refusal !== null` must not take an absent field for
+ * a refusal. `logprobs` are the upstream's when the caller asked and it sent them, else null.
+ */
 export function encodeChatCompletion(id: string, model: string, created: number, result: ChatResult) {
   return {
     id,
@@ -13,10 +18,11 @@ export function encodeChatCompletion(id: string, model: string, created: number,
         message: {
           role: "assistant" as const,
           content: result.text,
+          refusal: result.refusal ?? null,
           ...(result.reasoning ? { reasoning_content: result.reasoning } : {}),
           ...(result.toolCalls.length > 0 ? { tool_calls: result.toolCalls } : {}),
         },
-        logprobs: null,
+        logprobs: result.logprobs ?? null,
         finish_reason: result.finishReason,
       },
     ],
@@ -27,21 +33,25 @@ export function encodeChatCompletion(id: string, model: string, created: number,
 /**
  * Server-sent events in OpenAI's framing, one `data:` line per chunk, written as parts arrive: a role
  * chunk first, then deltas (reasoning as `reasoning_content`, DeepSeek's field, which the AI SDK and
- * other OpenAI-compatible clients read), the finish chunk, a usage chunk when asked for, and `[DONE]`. Every chunk
- * of a stream shares its id, created and model, so that head is serialized once and a text delta
- * (nearly every chunk) costs one JSON.stringify of its text: the same bytes as stringifying the
- * whole chunk object, without building it.
+ * other OpenAI-compatible clients read), the finish chunk, a usage chunk when asked for, and `[DONE]`.
+ * Every chunk of a stream shares its id, created and model, so that head is serialized once and a
+ * text delta (nearly every chunk) costs one JSON.stringify of its text: the same bytes as
+ * stringifying the whole chunk object, without building it. A piece's logprobs (there only when the
+ * caller asked an OpenAI-compatible upstream for them) go on that piece's chunk, as OpenAI writes
+ * them, for one more stringify; a refusal goes out as `{"refusal": ...}` deltas, as OpenAI streams it.
  */
 export function createChunkEncoder(id: string, model: string, created: number, includeUsage: boolean) {
   const head = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":`;
-  const choice = (delta: string, finishReason: string | null) =>
-    `${head}[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finishReason === null ? "null" : JSON.stringify(finishReason)}}]}\n\n`;
+  const choice = (delta: string, finishReason: string | null, logprobs?: ChatLogprobs) =>
+    `${head}[{"index":0,"delta":${delta},"logprobs":${logprobs === undefined ? "null" : JSON.stringify(logprobs)},"finish_reason":${finishReason === null ? "null" : JSON.stringify(finishReason)}}]}\n\n`;
   return {
     start: () => choice('{"role":"assistant","content":""}', null),
     part(part: ChatStreamPart): string {
       switch (part.type) {
         case "text-delta":
-          return choice(`{"content":${JSON.stringify(part.delta)}}`, null);
+          return choice(`{"content":${JSON.stringify(part.delta)}}`, null, part.logprobs);
+        case "refusal-delta":
+          return choice(`{"refusal":${JSON.stringify(part.delta)}}`, null, part.logprobs);
         case "reasoning-delta":
           return choice(`{"reasoning_content":${JSON.stringify(part.delta)}}`, null);
         case "tool-call-delta":

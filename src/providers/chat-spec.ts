@@ -76,10 +76,40 @@ export interface ChatWarning {
   message: string;
 }
 
+/**
+ * One token's log probability, as OpenAI's `choice.logprobs` lists them: `bytes` is the token's UTF-8
+ * (null when it has none, and when a compatible server leaves it out), `top_logprobs` the most likely
+ * tokens at that position, as many as the caller's `top_logprobs` asked (0-20).
+ */
+export interface ChatTokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[] | null;
+  top_logprobs: { token: string; logprob: number; bytes: number[] | null }[];
+}
+
+/**
+ * OpenAI's `choice.logprobs`: the tokens of the content, and of the refusal when the model refused.
+ * Only OpenAI-compatible upstreams answer `logprobs: true` (the other adapters warn that it was not
+ * sent), so this is OpenAI's shape, carried through from them. `refusal` is absent when the upstream
+ * left it out (OpenAI writes null; vLLM lists only `content`).
+ */
+export interface ChatLogprobs {
+  content: ChatTokenLogprob[] | null;
+  refusal?: ChatTokenLogprob[] | null;
+}
+
 export interface ChatResult {
   /** The upstream's response id when it has one. */
   id?: string;
+  /** null when the model answered only with tool calls or a refusal. */
   text: string | null;
+  /**
+   * OpenAI's structured-outputs refusal: the model declined, `text` is null and this says why.
+   * Absent when there is none; answered as `message.refusal`, which a caller must see rather than an
+   * empty answer.
+   */
+  refusal?: string;
   /**
    * The model's reasoning when the upstream returned it apart from the answer (DeepSeek's
    * `reasoning_content`, Anthropic's thinking blocks, Gemini's thought parts, Ollama's `thinking`);
@@ -90,11 +120,20 @@ export interface ChatResult {
   finishReason: FinishReason;
   usage: ChatUsage;
   warnings: ChatWarning[];
+  /** The log probabilities the caller asked for (`logprobs: true`), when the upstream sent them. */
+  logprobs?: ChatLogprobs;
 }
 
 /** One event of a stream, translated as it arrives (never buffered to the end). */
 export type ChatStreamPart =
-  | { type: "text-delta"; delta: string }
+  /**
+   * A piece of the answer. `logprobs` are those of this piece's tokens, carried on the same part so
+   * that they go out on the same chunk, as OpenAI streams them. A part with `delta: ""` carries only
+   * logprobs, from a compatible server that sent them on a chunk of their own.
+   */
+  | { type: "text-delta"; delta: string; logprobs?: ChatLogprobs }
+  /** A piece of a refusal (see ChatResult.refusal), with its tokens' logprobs like a text-delta. */
+  | { type: "refusal-delta"; delta: string; logprobs?: ChatLogprobs }
   /** A piece of the model's reasoning (see ChatResult.reasoning), streamed before or between the text. */
   | { type: "reasoning-delta"; delta: string }
   /**

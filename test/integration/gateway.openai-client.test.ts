@@ -4,6 +4,7 @@ import { describeEachDialect } from "../support/databases.js";
 import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
 import { reasoningFor } from "../support/fake-upstreams/echo-chat.js";
 import type { FakeUpstream } from "../support/fake-upstreams/fake-server.js";
+import { logprobFor, REFUSAL } from "../support/fake-upstreams/openai-chat.js";
 import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
 import { type TestUser, useTestApp } from "../support/http-harness.js";
 
@@ -109,6 +110,82 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
     expect(usage?.total_tokens).toBeGreaterThan(0);
   });
 
+  it("passes an OpenAI-compatible upstream's logprobs through, whole and on each streamed chunk", async () => {
+    const { client } = await userWith(fakes.alice!);
+    const asked = { logprobs: true, top_logprobs: 2 } as const;
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "score my words" }],
+      ...asked,
+    });
+    const answer = completion.choices[0]!.message.content;
+    expect(answer).toBe("echo: score my words");
+    const tokens = completion.choices[0]!.logprobs?.content ?? [];
+    expect(tokens.map((t) => t.token).join("")).toBe(answer);
+    expect(tokens.map((t) => t.logprob)).toEqual(tokens.map((_, i) => logprobFor(i)));
+    expect(tokens.every((t) => t.top_logprobs.length === 2)).toBe(true);
+    expect(tokens[0]).toEqual({
+      token: "echo: ",
+      logprob: logprobFor(0),
+      bytes: [...Buffer.from("echo: ")],
+      top_logprobs: [
+        { token: "echo: ", logprob: logprobFor(0), bytes: [...Buffer.from("echo: ")] },
+        { token: "echo:~1", logprob: logprobFor(0) - 1, bytes: [...Buffer.from("echo:~1")] },
+      ],
+    });
+    expect(JSON.parse(fakes.alice!.requests.at(-1)!.body)).toMatchObject(asked);
+
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "score my words" }],
+      stream: true,
+      ...asked,
+    });
+    let text = "";
+    const streamed: OpenAI.ChatCompletionTokenLogprob[] = [];
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      text += choice?.delta.content ?? "";
+      // Each token on the chunk of its text, as OpenAI streams them.
+      const content = choice?.logprobs?.content ?? [];
+      expect(content.map((t) => t.token).join("")).toBe(choice?.delta.content ?? "");
+      streamed.push(...content);
+    }
+    expect(text).toBe(answer);
+    expect(streamed).toEqual(tokens);
+  });
+
+  it("answers an OpenAI-compatible upstream's refusal as message.refusal, and streamed as refusal deltas", async () => {
+    const { client } = await userWith(fakes.alice!);
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "please refuse this" }],
+    });
+    expect(completion.choices[0]!.message).toMatchObject({ content: null, refusal: REFUSAL });
+    expect(completion.choices[0]!.finish_reason).toBe("stop");
+
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "please refuse this" }],
+      stream: true,
+      logprobs: true,
+    });
+    let refusal = "";
+    let content = "";
+    let finish: string | null | undefined;
+    const tokens: string[] = [];
+    for await (const chunk of stream) {
+      refusal += chunk.choices[0]?.delta.refusal ?? "";
+      content += chunk.choices[0]?.delta.content ?? "";
+      finish ??= chunk.choices[0]?.finish_reason;
+      tokens.push(...(chunk.choices[0]?.logprobs?.refusal ?? []).map((t) => t.token));
+    }
+    expect(refusal).toBe(REFUSAL);
+    expect(content).toBe("");
+    expect(tokens.join("")).toBe(REFUSAL);
+    expect(finish).toBe("stop");
+  });
+
   it("another user's key resolves to that user's connection", async () => {
     const alice = await userWith(fakes.alice!);
     const bob = await userWith(fakes.bob!);
@@ -149,6 +226,27 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toContain("stream translated");
+  });
+
+  it("names logprobs in X-Switchyard-Warnings for an Anthropic upstream, which cannot return them", async () => {
+    const { client } = await userWith(fakes.anthropic!, "anthropic", "claude-sonnet-4-5");
+    const { data, response } = await client.chat.completions
+      .create({
+        model: "claude-sonnet-4-5",
+        messages: [{ role: "user", content: "score me" }],
+        max_tokens: 100,
+        logprobs: true,
+        top_logprobs: 2,
+      })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe("echo: score me");
+    expect(data.choices[0]?.logprobs).toBeNull();
+    const warnings = response.headers.get("x-switchyard-warnings");
+    expect(warnings).toContain("logprobs: Anthropic does not support logprobs");
+    expect(warnings).toContain("top_logprobs: Anthropic does not support top_logprobs");
+    const sent = JSON.parse(fakes.anthropic!.requests.at(-1)!.body) as Record<string, unknown>;
+    expect(sent).not.toHaveProperty("logprobs");
+    expect(sent).not.toHaveProperty("top_logprobs");
   });
 
   it("answers an Anthropic upstream's thinking as reasoning_content, streamed before the content", async () => {

@@ -14,7 +14,12 @@ import type {
   FakeUpstreamOptions,
   RecordedRequest,
 } from "../support/fake-upstreams/fake-server.js";
-import { FAKE_TOOL_CALL_ID, fakeEmbedding } from "../support/fake-upstreams/openai-chat.js";
+import {
+  FAKE_TOOL_CALL_ID,
+  fakeEmbedding,
+  logprobFor,
+  REFUSAL,
+} from "../support/fake-upstreams/openai-chat.js";
 import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
 
 // Real: the adapters, undici, the guarded dispatcher, SSE parsing, sockets on 127.0.0.1.
@@ -238,6 +243,36 @@ describe.each(cases)("$name chat", (c) => {
     expect(parts.filter((p) => p.type === "text-delta")).toEqual([]);
     expect(parts.filter((p) => p.type === "finish")).toHaveLength(1);
     expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "tool_calls" });
+  });
+
+  it("logprobs: on the result, and on each streamed text-delta with that delta's tokens", async () => {
+    const asked = chat("hello there", { extra: { logprobs: true, top_logprobs: 3 } });
+    const result = await adapter.doGenerate(target(), asked);
+    const tokens = result.logprobs?.content ?? [];
+    expect(tokens.map((t) => t.token)).toEqual(["echo: ", "hello ", "there"]);
+    expect(tokens.map((t) => t.logprob)).toEqual([0, 1, 2].map(logprobFor));
+    expect(tokens.every((t) => t.top_logprobs.length === 3)).toBe(true);
+    expect(result.logprobs?.refusal).toBeNull();
+
+    const parts = await collect((await adapter.doStream(target(), asked)).parts);
+    const deltas = parts.filter(
+      (p): p is Extract<ChatStreamPart, { type: "text-delta" }> => p.type === "text-delta",
+    );
+    expect(deltas.map((p) => p.logprobs?.content?.map((t) => t.token).join(""))).toEqual(
+      deltas.map((p) => p.delta),
+    );
+    expect(deltas.flatMap((p) => p.logprobs?.content ?? [])).toEqual(tokens);
+    // Without logprobs asked, no part carries any.
+    const plain = await collect((await adapter.doStream(target(), chat("hello there"))).parts);
+    expect(plain.some((p) => "logprobs" in p)).toBe(false);
+  });
+
+  it("a refusal: the result's refusal with text null, and refusal-deltas when streamed", async () => {
+    const result = await adapter.doGenerate(target(), chat("please refuse"));
+    expect(result).toMatchObject({ text: null, refusal: REFUSAL, finishReason: "stop" });
+    const parts = await collect((await adapter.doStream(target(), chat("please refuse"))).parts);
+    expect(parts.filter((p) => p.type !== "refusal-delta").map((p) => p.type)).toEqual(["finish"]);
+    expect(parts.flatMap((p) => (p.type === "refusal-delta" ? [p.delta] : [])).join("")).toBe(REFUSAL);
   });
 
   it("doEmbed: one vector per input, in order, with the usage", async () => {

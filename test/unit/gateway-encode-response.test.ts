@@ -95,6 +95,51 @@ describe("the OpenAI chunk encoder", () => {
     ]);
   });
 
+  it("a text delta without logprobs is the whole chunk's bytes, logprobs null (the fast path)", () => {
+    expect(encoder.part({ type: "text-delta", delta: 'a "b"\n' })).toBe(
+      `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta: { content: 'a "b"\n' }, logprobs: null, finish_reason: null }] })}\n\n`,
+    );
+  });
+
+  const logprobs = {
+    content: [
+      {
+        token: "Hi\u2028",
+        logprob: -0.25,
+        bytes: [72, 105, 226, 128, 168],
+        top_logprobs: [{ token: "Hi\u2028", logprob: -0.25, bytes: [72, 105, 226, 128, 168] }],
+      },
+    ],
+    refusal: null,
+  };
+
+  it("writes a delta's logprobs on that delta's chunk, as OpenAI does, in the same bytes as the whole chunk", () => {
+    const chunk = encoder.part({ type: "text-delta", delta: "Hi\u2028", logprobs });
+    expect(chunk).toBe(
+      `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta: { content: "Hi\u2028" }, logprobs, finish_reason: null }] })}\n\n`,
+    );
+    // Logprobs a server sent on a chunk of their own: an empty content delta carries them.
+    expect(events(encoder.part({ type: "text-delta", delta: "", logprobs }))).toEqual([
+      { ...head, choices: [{ index: 0, delta: { content: "" }, logprobs, finish_reason: null }] },
+    ]);
+  });
+
+  it("writes refusal deltas as OpenAI streams them, with their logprobs", () => {
+    const ofRefusal = { content: null, refusal: logprobs.content };
+    expect(events(encoder.part({ type: "refusal-delta", delta: "I can't" }))).toEqual([
+      {
+        ...head,
+        choices: [{ index: 0, delta: { refusal: "I can't" }, logprobs: null, finish_reason: null }],
+      },
+    ]);
+    expect(events(encoder.part({ type: "refusal-delta", delta: "Hi\u2028", logprobs: ofRefusal }))).toEqual([
+      {
+        ...head,
+        choices: [{ index: 0, delta: { refusal: "Hi\u2028" }, logprobs: ofRefusal, finish_reason: null }],
+      },
+    ]);
+  });
+
   it("leaves the usage chunk out unless it was asked for", () => {
     const plain = createChunkEncoder("c", "m", 1, false);
     const finish = events(
@@ -129,12 +174,38 @@ describe("the OpenAI completion encoder", () => {
     expect(body.choices[0]!.message).toEqual({
       role: "assistant",
       content: "the answer",
+      refusal: null,
       reasoning_content: "because",
     });
   });
 
-  it("leaves reasoning_content out when there was none, as OpenAI does", () => {
+  it("leaves reasoning_content out when there was none, and writes refusal and logprobs null, as OpenAI does", () => {
     const body = encodeChatCompletion("c", "m", 1, result);
-    expect(body.choices[0]!.message).toEqual({ role: "assistant", content: "the answer" });
+    // refusal is always there: OpenAI writes it, and its SDK types it `string | null`, not optional.
+    expect(body.choices[0]!.message).toEqual({ role: "assistant", content: "the answer", refusal: null });
+    expect(body.choices[0]!.logprobs).toBeNull();
+  });
+
+  it("answers a refusal in the message, content null", () => {
+    const body = encodeChatCompletion("c", "m", 1, {
+      ...result,
+      text: null,
+      refusal: "I can't help with that.",
+    });
+    expect(body.choices[0]!.message).toEqual({
+      role: "assistant",
+      content: null,
+      refusal: "I can't help with that.",
+    });
+    expect(body.choices[0]!.finish_reason).toBe("stop");
+  });
+
+  it("puts the upstream's logprobs on the choice", () => {
+    const logprobs = {
+      content: [{ token: "the", logprob: -0.5, bytes: [116, 104, 101], top_logprobs: [] }],
+      refusal: null,
+    };
+    const body = encodeChatCompletion("c", "m", 1, { ...result, logprobs });
+    expect(body.choices[0]!.logprobs).toEqual(logprobs);
   });
 });

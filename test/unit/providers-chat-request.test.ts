@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { ChatStreamPart } from "../../src/providers/chat-spec.js";
 import { ChatWarnings } from "../../src/providers/chat-warnings.js";
+import { convertToAnthropicRequest } from "../../src/providers/anthropic/convert-to-anthropic-request.js";
+import { convertToGoogleRequest } from "../../src/providers/google/convert-to-google-request.js";
+import { convertToOllamaRequest } from "../../src/providers/ollama/convert-to-ollama-request.js";
 import type { UpstreamStream } from "../../src/providers/http.js";
 import { parseDataUrl } from "../../src/providers/parse-data-url.js";
 import { parseToolArguments } from "../../src/providers/parse-tool-arguments.js";
@@ -81,6 +84,28 @@ describe("request readers", () => {
     warnUnhandledExtras(request, ["seed"], "X", warnings);
     warnUnhandledExtras(request, ["seed"], "X", warnings);
     expect(warnings.list).toEqual([{ setting: "n", message: "X does not support n; it was not sent" }]);
+  });
+});
+
+describe("logprobs on the wire formats that cannot return them", () => {
+  // Only OpenAI-compatible upstreams answer logprobs; every other adapter must say it did not send them.
+  const request = {
+    model: "m",
+    messages: [{ role: "user" as const, content: "hi" }],
+    max_tokens: 10,
+    extra: { logprobs: true, top_logprobs: 2 },
+  };
+  it.each([
+    ["Anthropic", () => convertToAnthropicRequest(request, { stream: false })],
+    ["Gemini", () => convertToGoogleRequest(request)],
+    ["Ollama", () => convertToOllamaRequest(request, { stream: false })],
+  ] as const)("%s warns for logprobs and top_logprobs and sends neither", (upstream, convert) => {
+    const { body, warnings } = convert();
+    expect(warnings).toEqual([
+      { setting: "logprobs", message: `${upstream} does not support logprobs; it was not sent` },
+      { setting: "top_logprobs", message: `${upstream} does not support top_logprobs; it was not sent` },
+    ]);
+    expect(JSON.stringify(body)).not.toContain("logprobs");
   });
 });
 

@@ -39,9 +39,20 @@ function chunk(choices: unknown[], extra: Record<string, unknown> = {}): string 
   });
 }
 
-const delta = (d: Record<string, unknown>, finish: string | null = null) => [
-  { index: 0, delta: d, logprobs: null, finish_reason: finish },
+const delta = (d: Record<string, unknown>, finish: string | null = null, logprobs: unknown = null) => [
+  { index: 0, delta: d, logprobs, finish_reason: finish },
 ];
+
+/** One token as OpenAI lists it in `choice.logprobs`, with one alternative. */
+const token = (text: string, logprob = -0.5) => ({
+  token: text,
+  logprob,
+  bytes: [...Buffer.from(text)],
+  top_logprobs: [
+    { token: text, logprob, bytes: [...Buffer.from(text)] },
+    { token: "x", logprob: logprob - 1, bytes: [120] },
+  ],
+});
 
 describe("convertToOpenAIRequest", () => {
   it("passes OpenAI's fields through untouched, messages and tools by reference", () => {
@@ -197,6 +208,119 @@ describe("parseOpenAIChunk", () => {
       parseOpenAIChunk(chunk(delta({ content: "A", reasoning_content: null })), WHERE, []).parts,
     ).toEqual([{ type: "text-delta", delta: "A" }]);
     expect(parseOpenAIChunk(chunk(delta({ reasoning_content: "" })), WHERE, []).parts).toEqual([]);
+  });
+
+  it("carries a content chunk's logprobs on its text-delta, so they go out with the tokens they describe", () => {
+    const logprobs = { content: [token("Hel")], refusal: null };
+    expect(parseOpenAIChunk(chunk(delta({ content: "Hel" }, null, logprobs)), WHERE, []).parts).toEqual([
+      { type: "text-delta", delta: "Hel", logprobs },
+    ]);
+    // The role and tool-call chunks of a call with logprobs carry empty lists: nothing to hand on.
+    const empty = { content: [], refusal: null };
+    expect(
+      parseOpenAIChunk(
+        chunk(delta({ role: "assistant", content: "", refusal: null }, null, empty)),
+        WHERE,
+        [],
+      ).parts,
+    ).toEqual([]);
+    expect(
+      parseOpenAIChunk(
+        chunk(delta({ tool_calls: [{ index: 0, function: { arguments: "{}" } }] }, null, empty)),
+        WHERE,
+        [],
+      ).parts,
+    ).toEqual([{ type: "tool-call-delta", index: 0, argumentsDelta: "{}" }]);
+  });
+
+  it("hands on logprobs sent on a chunk without content, as an empty piece", () => {
+    const logprobs = { content: [token("Hel")], refusal: null };
+    for (const d of [{}, { content: "" }, { content: null }]) {
+      expect(parseOpenAIChunk(chunk(delta(d, null, logprobs)), WHERE, []).parts).toEqual([
+        { type: "text-delta", delta: "", logprobs },
+      ]);
+    }
+    const ofRefusal = { content: null, refusal: [token("I")] };
+    expect(parseOpenAIChunk(chunk(delta({}, null, ofRefusal)), WHERE, []).parts).toEqual([
+      { type: "refusal-delta", delta: "", logprobs: ofRefusal },
+    ]);
+    // A reasoning chunk's logprobs (some servers score reasoning tokens too) are not lost either.
+    expect(
+      parseOpenAIChunk(chunk(delta({ reasoning_content: "Hmm" }, null, logprobs)), WHERE, []).parts,
+    ).toEqual([
+      { type: "reasoning-delta", delta: "Hmm" },
+      { type: "text-delta", delta: "", logprobs },
+    ]);
+  });
+
+  it("reads a compatible server's logprobs that leave out bytes, top_logprobs or refusal, or add fields", () => {
+    const logprobs = {
+      content: [
+        {
+          id: 9707,
+          token: "Hi",
+          logprob: -0.25,
+          bytes: [72, 105],
+          top_logprobs: [{ id: 1, token: "Hi", logprob: -0.25 }],
+        },
+        { token: "!", logprob: 0 },
+      ],
+    };
+    expect(parseOpenAIChunk(chunk(delta({ content: "Hi!" }, null, logprobs)), WHERE, []).parts).toEqual([
+      {
+        type: "text-delta",
+        delta: "Hi!",
+        logprobs: {
+          content: [
+            {
+              token: "Hi",
+              logprob: -0.25,
+              bytes: [72, 105],
+              top_logprobs: [{ token: "Hi", logprob: -0.25, bytes: null }],
+            },
+            { token: "!", logprob: 0, bytes: null, top_logprobs: [] },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it("drops malformed logprobs without failing the chunk or losing its text", () => {
+    const good = token("Hel");
+    for (const logprobs of [
+      "yes",
+      [good],
+      { content: "Hel" },
+      { content: [good, { token: "lo" }] },
+      { content: [{ ...good, logprob: "-0.5" }] },
+      { content: [{ ...good, bytes: "Hel" }] },
+      { content: [{ ...good, bytes: [72, "e"] }] },
+      { content: [{ ...good, top_logprobs: {} }] },
+      { content: [{ ...good, top_logprobs: [{ token: 1, logprob: 0 }] }] },
+      { content: [good], refusal: "no" },
+      { content: null, refusal: null },
+    ]) {
+      expect(
+        parseOpenAIChunk(chunk(delta({ content: "Hel" }, null, logprobs)), WHERE, []).parts,
+        JSON.stringify(logprobs),
+      ).toEqual([{ type: "text-delta", delta: "Hel" }]);
+    }
+  });
+
+  it("reads a refusal as OpenAI streams it: nothing from the role chunk's empty one, then refusal-deltas", () => {
+    expect(
+      parseOpenAIChunk(chunk(delta({ role: "assistant", content: null, refusal: "" })), WHERE, []).parts,
+    ).toEqual([]);
+    expect(parseOpenAIChunk(chunk(delta({ refusal: "I can't" })), WHERE, []).parts).toEqual([
+      { type: "refusal-delta", delta: "I can't" },
+    ]);
+    const logprobs = { content: null, refusal: [token("I")] };
+    expect(parseOpenAIChunk(chunk(delta({ refusal: "I" }, null, logprobs)), WHERE, []).parts).toEqual([
+      { type: "refusal-delta", delta: "I", logprobs },
+    ]);
+    expect(parseOpenAIChunk(chunk(delta({ content: "A", refusal: 5 })), WHERE, []).parts).toEqual([
+      { type: "text-delta", delta: "A" },
+    ]);
   });
 
   it("reads tool-call deltas: id and name first, then arguments, calls told apart by index", () => {
@@ -358,6 +482,28 @@ describe("readOpenAIChatStream", () => {
       expect(state.cancelled).toBe(0);
     });
   }
+
+  it("streams a refusal as refusal-deltas, finishing with stop", async () => {
+    const stream = await readOpenAIChatStream(
+      events(
+        chunk(delta({ role: "assistant", content: null, refusal: "" })),
+        chunk(delta({ refusal: "I can't " })),
+        chunk(delta({ refusal: "help." })),
+        chunk(delta({}, "stop")),
+        "[DONE]",
+      ),
+      context().context,
+    );
+    expect(await collect(stream.parts)).toEqual([
+      { type: "refusal-delta", delta: "I can't " },
+      { type: "refusal-delta", delta: "help." },
+      {
+        type: "finish",
+        finishReason: "stop",
+        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      },
+    ]);
+  });
 
   it("finishes with zero usage when the upstream sent none", async () => {
     const stream = await readOpenAIChatStream(
@@ -529,6 +675,73 @@ describe("parseOpenAIChatResponse", () => {
     expect(
       withMessage({ role: "assistant", content: "42", reasoning: { effort: "low" } }),
     ).not.toHaveProperty("reasoning");
+  });
+
+  it("reads the choice's logprobs as OpenAI sends them, and none when null or absent", () => {
+    const logprobs = { content: [token("Hello")], refusal: null };
+    const result = parseOpenAIChatResponse(
+      { ...completion, choices: [{ ...completion.choices[0], logprobs }] },
+      WHERE,
+      [],
+    );
+    expect(result.logprobs).toEqual(logprobs);
+    expect(result.text).toBe("Hello");
+    expect(parseOpenAIChatResponse(completion, WHERE, [])).not.toHaveProperty("logprobs");
+    const withoutLogprobs = { index: 0, message: completion.choices[0]!.message, finish_reason: "stop" };
+    expect(
+      parseOpenAIChatResponse({ ...completion, choices: [withoutLogprobs] }, WHERE, []),
+    ).not.toHaveProperty("logprobs");
+  });
+
+  it("leaves out malformed logprobs rather than failing an answer whose text is fine", () => {
+    for (const logprobs of [
+      "yes",
+      { content: [{ token: "Hello" }] },
+      { content: [token("Hello")], refusal: 1 },
+    ]) {
+      const result = parseOpenAIChatResponse(
+        { ...completion, choices: [{ ...completion.choices[0], logprobs }] },
+        WHERE,
+        [],
+      );
+      expect(result.text).toBe("Hello");
+      expect(result).not.toHaveProperty("logprobs");
+    }
+  });
+
+  it("reads a refusal: content null, the refusal apart, its logprobs with it; none when null, empty or not text", () => {
+    const logprobs = { content: null, refusal: [token("I")] };
+    const refused = parseOpenAIChatResponse(
+      {
+        ...completion,
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: null, refusal: "I can't help with that." },
+            logprobs,
+            finish_reason: "stop",
+          },
+        ],
+      },
+      WHERE,
+      [],
+    );
+    expect(refused).toMatchObject({
+      text: null,
+      refusal: "I can't help with that.",
+      finishReason: "stop",
+      logprobs,
+    });
+    for (const refusal of [null, "", 7]) {
+      const message = { role: "assistant", content: "Hello", refusal };
+      expect(
+        parseOpenAIChatResponse(
+          { ...completion, choices: [{ ...completion.choices[0], message }] },
+          WHERE,
+          [],
+        ),
+      ).not.toHaveProperty("refusal");
+    }
   });
 
   it("reads tool calls, content null", () => {

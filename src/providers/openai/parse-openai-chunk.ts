@@ -1,4 +1,10 @@
-import type { ChatStreamPart, ChatUsage, FinishReason } from "../chat-spec.js";
+import type {
+  ChatLogprobs,
+  ChatStreamPart,
+  ChatTokenLogprob,
+  ChatUsage,
+  FinishReason,
+} from "../chat-spec.js";
 import { ProviderError, sanitizeUpstreamText } from "../errors.js";
 import { isRecord } from "../http.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
@@ -9,12 +15,14 @@ import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
  *     {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o",
  *      "choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}],"usage":null}
  *
- * `delta.content` becomes a text-delta, `delta.reasoning_content` a reasoning-delta, each `delta.tool_calls[]` entry a tool-call-delta (the first
- * of a call carries id and name, later ones append arguments), `finish_reason` and `usage` (the last
- * chunk, `choices: []`, when `stream_options.include_usage` was asked) are handed back rather than
- * turned into a finish part: the finish comes once, at the end (see openai-chat-stream.ts). Only the
- * first choice is read (the request never asks for more). Checked by hand, not by a schema: this
- * runs for every token.
+ * `delta.content` becomes a text-delta, `delta.reasoning_content` a reasoning-delta, `delta.refusal` a
+ * refusal-delta, each `delta.tool_calls[]` entry a tool-call-delta (the first of a call carries id
+ * and name, later ones append arguments); the choice's `logprobs` ride on the chunk's text-delta
+ * (else its refusal-delta), so they go out on one chunk with the tokens they describe.
+ * `finish_reason` and `usage` (the last chunk, `choices: []`, when `stream_options.include_usage` was
+ * asked) are handed back rather than turned into a finish part: the finish comes once, at the end
+ * (see openai-chat-stream.ts). Only the first choice is read (the request never asks for more).
+ * Checked by hand, not by a schema: this runs for every token.
  */
 
 export interface OpenAIChunkReading {
@@ -64,12 +72,20 @@ export function parseOpenAIChunk(
   );
   if (!isRecord(choice)) return reading;
 
+  // Undefined on nearly every chunk (`"logprobs": null` unless the caller asked for them).
+  let logprobs = readLogprobs(choice.logprobs);
   const delta = choice.delta;
   if (isRecord(delta)) {
     const reasoning = readReasoning(delta);
     if (reasoning !== undefined) reading.parts.push({ type: "reasoning-delta", delta: reasoning });
     if (typeof delta.content === "string" && delta.content.length > 0) {
-      reading.parts.push({ type: "text-delta", delta: delta.content });
+      reading.parts.push(piece("text-delta", delta.content, logprobs));
+      logprobs = undefined;
+    }
+    const refusal = readRefusal(delta);
+    if (refusal !== undefined) {
+      reading.parts.push(piece("refusal-delta", refusal, logprobs));
+      logprobs = undefined;
     }
     if (Array.isArray(delta.tool_calls)) {
       delta.tool_calls.forEach((call: unknown, position: number) => {
@@ -77,6 +93,12 @@ export function parseOpenAIChunk(
         if (part !== undefined) reading.parts.push(part);
       });
     }
+  }
+  if (logprobs !== undefined && countTokens(logprobs) > 0) {
+    // Logprobs on a chunk with no text of its own (a few compatible servers send them apart from
+    // the content): an empty piece carries them, so the caller still gets them, on a chunk of their
+    // own. A refusal's tokens go on a refusal piece, so a client that reads them as the refusal's does.
+    reading.parts.push(piece(logprobs.content === null ? "refusal-delta" : "text-delta", "", logprobs));
   }
   if (typeof choice.finish_reason === "string" && choice.finish_reason.length > 0) {
     reading.finishReason = mapOpenAIFinishReason(choice.finish_reason);
@@ -92,6 +114,79 @@ export function parseOpenAIChunk(
 export function readReasoning(message: Record<string, unknown>): string | undefined {
   const value = message.reasoning_content ?? message.reasoning;
   return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/**
+ * OpenAI's structured-outputs refusal (`message.refusal`, `delta.refusal`); undefined when there is
+ * none, so the role chunk's `"refusal": ""` or `null` adds no part.
+ */
+export function readRefusal(message: Record<string, unknown>): string | undefined {
+  const value = message.refusal;
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/**
+ * OpenAI's `choice.logprobs`, `{content: [token...] | null, refusal: [token...] | null}`, checked by
+ * hand (this runs for every streamed token; the whole response's schema leaves it unknown) and
+ * rebuilt in exactly that shape. Undefined when absent, null, listing nothing, or malformed: a
+ * malformed one is dropped rather than failing an answer whose text is fine, since logprobs are an
+ * extra the caller asked for and a compatible server's deviation in them should not cost the answer.
+ * Deviations that lose nothing are read: llama.cpp's extra `id`, `bytes` or `top_logprobs` left out
+ * (Ollama omits empty ones; they read as null and []). A list with one unreadable token is dropped
+ * whole, never passed on with tokens missing.
+ */
+export function readLogprobs(value: unknown): ChatLogprobs | undefined {
+  if (!isRecord(value)) return undefined;
+  const content = tokenLogprobs(value.content);
+  if (content === undefined) return undefined;
+  if (value.refusal === undefined) return content === null ? undefined : { content };
+  const refusal = tokenLogprobs(value.refusal);
+  if (refusal === undefined || (content === null && refusal === null)) return undefined;
+  return { content, refusal };
+}
+
+function countTokens(logprobs: ChatLogprobs): number {
+  return (logprobs.content?.length ?? 0) + (logprobs.refusal?.length ?? 0);
+}
+
+/** A list of token logprobs: null when absent or null, undefined when it is not one. */
+function tokenLogprobs(value: unknown): ChatTokenLogprob[] | null | undefined {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) return undefined;
+  const tokens: ChatTokenLogprob[] = [];
+  for (const item of value as unknown[]) {
+    const token = topLogprob(item);
+    if (token === undefined) return undefined;
+    const top = (item as Record<string, unknown>).top_logprobs;
+    if (top === undefined || top === null) {
+      tokens.push({ ...token, top_logprobs: [] });
+      continue;
+    }
+    if (!Array.isArray(top)) return undefined;
+    const alternatives: ChatTokenLogprob["top_logprobs"] = [];
+    for (const entry of top as unknown[]) {
+      const alternative = topLogprob(entry);
+      if (alternative === undefined) return undefined;
+      alternatives.push(alternative);
+    }
+    tokens.push({ ...token, top_logprobs: alternatives });
+  }
+  return tokens;
+}
+
+/** `{token, logprob, bytes}`, the part a token and each of its alternatives share. */
+function topLogprob(value: unknown): ChatTokenLogprob["top_logprobs"][number] | undefined {
+  if (!isRecord(value) || typeof value.token !== "string" || typeof value.logprob !== "number") {
+    return undefined;
+  }
+  const bytes = value.bytes;
+  if (bytes === undefined || bytes === null) {
+    return { token: value.token, logprob: value.logprob, bytes: null };
+  }
+  if (!Array.isArray(bytes) || !(bytes as unknown[]).every((byte) => Number.isInteger(byte))) {
+    return undefined;
+  }
+  return { token: value.token, logprob: value.logprob, bytes: bytes as number[] };
 }
 
 /**
@@ -112,6 +207,15 @@ export function parseOpenAIUsage(value: unknown): ChatUsage | undefined {
 
 function count(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.floor(value) : 0;
+}
+
+/** A text or refusal piece, with the chunk's logprobs when it has them (no `logprobs` key otherwise). */
+function piece(
+  type: "text-delta" | "refusal-delta",
+  delta: string,
+  logprobs: ChatLogprobs | undefined,
+): ChatStreamPart {
+  return logprobs === undefined ? { type, delta } : { type, delta, logprobs };
 }
 
 function toolCallDelta(call: unknown, position: number): ChatStreamPart | undefined {

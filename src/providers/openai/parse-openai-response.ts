@@ -5,12 +5,13 @@ import { ProviderError } from "../errors.js";
 import { expectShape } from "../expect-shape.js";
 import { generateToolCallId } from "../generate-tool-call-id.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
-import { parseOpenAIUsage, readReasoning } from "./parse-openai-chunk.js";
+import { parseOpenAIUsage, readLogprobs, readReasoning, readRefusal } from "./parse-openai-chunk.js";
 
 /**
  * The answers of `POST /chat/completions` (non-streaming) and `POST /embeddings`, checked and read.
- * Only what the gateway uses is checked; the rest (created, system_fingerprint, logprobs) may be
- * anything.
+ * Only what the gateway depends on is checked; the rest (created, system_fingerprint) may be anything.
+ * `logprobs` and `refusal` are read by hand (readLogprobs, readRefusal), as the stream reads them: a
+ * compatible server's malformed logprobs or refusal is left out rather than failing the whole answer.
  */
 
 const ChatCompletion = Compile(
@@ -22,6 +23,7 @@ const ChatCompletion = Compile(
           content: Type.Optional(Type.Union([Type.String(), Type.Null()])),
           reasoning_content: Type.Optional(Type.Unknown()),
           reasoning: Type.Optional(Type.Unknown()),
+          refusal: Type.Optional(Type.Unknown()),
           tool_calls: Type.Optional(
             Type.Union([
               Type.Null(),
@@ -34,6 +36,7 @@ const ChatCompletion = Compile(
             ]),
           ),
         }),
+        logprobs: Type.Optional(Type.Unknown()),
         finish_reason: Type.Optional(Type.Union([Type.String(), Type.Null()])),
       }),
       { minItems: 1 },
@@ -43,8 +46,9 @@ const ChatCompletion = Compile(
 );
 
 /**
- * A `chat.completion` as a ChatResult: the first choice's content, reasoning and tool calls, its finish reason
- * (tool_calls when there are calls and the upstream gave none), the usage (zeros when absent).
+ * A `chat.completion` as a ChatResult: the first choice's content, reasoning, refusal, tool calls and
+ * logprobs, its finish reason (tool_calls when there are calls and the upstream gave none), the usage
+ * (zeros when absent).
  */
 export function parseOpenAIChatResponse(body: unknown, where: string, warnings: ChatWarning[]): ChatResult {
   const completion = expectShape(ChatCompletion, body, where);
@@ -76,6 +80,10 @@ export function parseOpenAIChatResponse(body: unknown, where: string, warnings: 
   };
   const reasoning = readReasoning(choice.message);
   if (reasoning !== undefined) result.reasoning = reasoning;
+  const refusal = readRefusal(choice.message);
+  if (refusal !== undefined) result.refusal = refusal;
+  const logprobs = readLogprobs(choice.logprobs);
+  if (logprobs !== undefined) result.logprobs = logprobs;
   if (typeof completion.id === "string" && completion.id.length > 0) result.id = completion.id;
   return result;
 }

@@ -15,6 +15,14 @@ import { sendJson, type FakeContext } from "./fake-server.js";
  *   `stream_options` stream, and a few omit it even without streaming);
  * - when it contains "think first", the message carries DeepSeek's `reasoning_content`
  *   (`reasoningFor` in echo-chat.ts), streamed in pieces before the content;
+ * - when it contains "please refuse", the model refuses as structured outputs do: `content` null,
+ *   `refusal` REFUSAL, finish_reason "stop" (streamed: a role chunk with `content: null,
+ *   refusal: ""`, then `{refusal}` pieces, as OpenAI streams one);
+ * - when the request has `logprobs: true`, the choice carries OpenAI's logprobs: one token per piece
+ *   of the answer (or refusal) with `logprobFor(piece index)`, its UTF-8 bytes, and `top_logprobs`
+ *   alternatives as many as asked (0-20; the first is the token itself); streamed, each content (or
+ *   refusal) chunk carries its token, the role and tool-call chunks `{content: [], refusal: null}`
+ *   and the finish chunk null, as OpenAI's do. `top_logprobs` outside 0-20 is a 400;
  * - usage counts words: prompt = words of every message, completion = pieces of the answer.
  *
  * A stream is SSE as OpenAI frames it: `data: {chunk}\n\n` events, a role chunk first, content (or
@@ -36,6 +44,12 @@ export const FAKE_FINGERPRINT = "fp_fake0001";
 export const FAKE_TOOL_CALL_ID = "call_fake0123456789abcdef01";
 const SLOW_CHUNKS = 100;
 const SLOW_CHUNK_MS = 30;
+export const REFUSAL = "I can't help with that.";
+
+/** The logprob the fake gives the answer's piece at `index`: small binary fractions, exact in JSON. */
+export function logprobFor(index: number): number {
+  return -(index + 1) / 16;
+}
 
 interface ParsedChat {
   model: string;
@@ -44,6 +58,9 @@ interface ParsedChat {
   tool: string | undefined;
   stream: boolean;
   includeUsage: boolean;
+  refuse: boolean;
+  /** How many top_logprobs each token lists; undefined without `logprobs: true`. */
+  topLogprobs: number | undefined;
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {
@@ -101,13 +118,39 @@ function parseChat(ctx: FakeContext, dialect: OpenAIChatDialect): ParsedChat | u
   }
   const tools = Array.isArray(body.tools) ? body.tools : [];
   const firstTool = record(record(tools[0])?.function)?.name;
+  const top = body.top_logprobs ?? 0;
+  if (typeof top !== "number" || !Number.isInteger(top) || top < 0 || top > 20) {
+    dialect.invalid(
+      ctx,
+      `Invalid 'top_logprobs': expected an integer between 0 and 20, but got ${JSON.stringify(top)} instead.`,
+      "top_logprobs",
+    );
+    return undefined;
+  }
+  const refuse = userText.includes("please refuse");
   return {
     model: typeof body.model === "string" ? body.model : dialect.defaultModel(ctx),
     userText,
     promptTokens,
-    tool: typeof firstTool === "string" && userText.includes("call tool") ? firstTool : undefined,
+    tool: typeof firstTool === "string" && userText.includes("call tool") && !refuse ? firstTool : undefined,
     stream: body.stream === true,
     includeUsage: record(body.stream_options)?.include_usage === true && !userText.includes("no usage"),
+    refuse,
+    topLogprobs: body.logprobs === true ? top : undefined,
+  };
+}
+
+/** OpenAI's entry for one token: `{token, logprob, bytes, top_logprobs}`, deterministic (see above). */
+function tokenLogprob(token: string, index: number, top: number) {
+  const logprob = logprobFor(index);
+  return {
+    token,
+    logprob,
+    bytes: [...Buffer.from(token, "utf8")],
+    top_logprobs: Array.from({ length: top }, (_, k) => {
+      const alternative = k === 0 ? token : `${token.trim()}~${k}`;
+      return { token: alternative, logprob: logprob - k, bytes: [...Buffer.from(alternative, "utf8")] };
+    }),
   };
 }
 
@@ -120,7 +163,11 @@ export async function handleChatCompletions(ctx: FakeContext, dialect: OpenAICha
   if (chat === undefined) return;
   const answer = `echo: ${chat.userText}`;
   const args = JSON.stringify({ text: chat.userText });
-  const completionTokens = chat.tool === undefined ? pieces(answer).length : pieces(args).length;
+  const completionTokens = chat.refuse
+    ? pieces(REFUSAL).length
+    : chat.tool === undefined
+      ? pieces(answer).length
+      : pieces(args).length;
   const usage = {
     prompt_tokens: chat.promptTokens,
     completion_tokens: completionTokens,
@@ -148,11 +195,24 @@ export async function handleChatCompletions(ctx: FakeContext, dialect: OpenAICha
         ...extra,
       })}\n\n`,
     );
-  const choice = (delta: Record<string, unknown>, finishReason: string | null = null) => [
-    { index: 0, delta, logprobs: null, finish_reason: finishReason },
-  ];
+  const top = chat.topLogprobs;
+  // A chunk without a token of its own (role, tool-call) still carries empty lists when asked.
+  const noTokens = top === undefined ? null : { content: [], refusal: null };
+  const choice = (
+    delta: Record<string, unknown>,
+    finishReason: string | null = null,
+    logprobs: unknown = finishReason === null ? noTokens : null,
+  ) => [{ index: 0, delta, logprobs, finish_reason: finishReason }];
 
-  if (chat.tool === undefined) {
+  if (chat.refuse) {
+    send(choice({ role: "assistant", content: null, refusal: "" }));
+    for (const [index, part] of pieces(REFUSAL).entries()) {
+      const logprobs =
+        top === undefined ? null : { content: null, refusal: [tokenLogprob(part, index, top)] };
+      send(choice({ refusal: part }, null, logprobs));
+    }
+    send(choice({}, "stop"));
+  } else if (chat.tool === undefined) {
     send(choice({ role: "assistant", content: "", refusal: null }));
     for (const part of pieces(reasoningFor(chat.userText) ?? "")) {
       // DeepSeek's shape: reasoning pieces with `content: null`, then content pieces.
@@ -160,10 +220,12 @@ export async function handleChatCompletions(ctx: FakeContext, dialect: OpenAICha
     }
     const slow = chat.userText.includes("slow stream");
     const parts = slow ? Array.from({ length: SLOW_CHUNKS }, (_, i) => `${i} `) : pieces(answer);
-    for (const part of parts) {
+    for (const [index, part] of parts.entries()) {
       if (ctx.res.destroyed) return;
       if (slow) await ctx.sleep(SLOW_CHUNK_MS);
-      send(choice({ content: part }));
+      const logprobs =
+        top === undefined ? null : { content: [tokenLogprob(part, index, top)], refusal: null };
+      send(choice({ content: part }, null, logprobs));
     }
     send(choice({}, "stop"));
   } else {
@@ -214,8 +276,17 @@ function sendCompletion(
   args: string,
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number },
 ): void {
-  const message =
-    chat.tool === undefined
+  const top = chat.topLogprobs;
+  const tokens = (parts: string[]) => parts.map((part, index) => tokenLogprob(part, index, top ?? 0));
+  const logprobs =
+    top === undefined
+      ? null
+      : chat.refuse
+        ? { content: null, refusal: tokens(pieces(REFUSAL)) }
+        : { content: chat.tool === undefined ? tokens(pieces(answer)) : [], refusal: null };
+  const message = chat.refuse
+    ? { role: "assistant", content: null, refusal: REFUSAL, annotations: [] }
+    : chat.tool === undefined
       ? {
           role: "assistant",
           content: answer,
@@ -246,7 +317,7 @@ function sendCompletion(
         {
           index: 0,
           message,
-          logprobs: null,
+          logprobs,
           finish_reason: chat.tool === undefined ? "stop" : "tool_calls",
         },
       ],
