@@ -77,6 +77,22 @@ export const ChatCompletionRequest = Type.Object(
     seed: Type.Optional(Type.Integer()),
     n: Type.Optional(Type.Literal(1, { description: "Only 1 is supported" })),
     user: Type.Optional(Type.String()),
+    // Extras (passed on to the adapter unparsed), listed for the docs; values an upstream cannot
+    // honour are reported in X-Switchyard-Warnings rather than refused here.
+    reasoning_effort: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description:
+          "none, minimal, low, medium or high: passed to OpenAI-compatible upstreams as sent; Anthropic's " +
+          "thinking budget, Gemini's thinkingConfig and Ollama's think otherwise. The reasoning comes back " +
+          "as `reasoning_content`.",
+      }),
+    ),
+    logprobs: Type.Optional(
+      Type.Union([Type.Boolean(), Type.Null()], {
+        description: "Honoured by OpenAI-compatible upstreams; reported as a warning by the others",
+      }),
+    ),
+    top_logprobs: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 20 }), Type.Null()])),
   },
   { additionalProperties: true },
 );

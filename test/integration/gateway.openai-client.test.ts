@@ -300,6 +300,14 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
     await expect(
       client.chat.completions.create({ model: "gpt-4o-mini", messages: [] }),
     ).rejects.toMatchObject({ status: 400, error: { type: "invalid_request_error" } });
+    await expect(
+      client.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: "hi" }],
+        logprobs: true,
+        top_logprobs: 21,
+      }),
+    ).rejects.toMatchObject({ status: 400, error: { type: "invalid_request_error", param: "top_logprobs" } });
     const anonymous = new OpenAI({
       apiKey: "sy-not-a-real-key-000000000000000000000",
       baseURL,

@@ -113,7 +113,7 @@ describeEachDialect("HTTP skeleton", (dialect) => {
     expect(v1.statusCode).toBe(400);
     expect(v1.json().error).toMatchObject({
       type: "invalid_request_error",
-      param: "/model",
+      param: "model",
       code: "validation_failed",
     });
   });

@@ -45,7 +45,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
       error: {
         message: error.message,
         type: openaiType,
-        param: error.issues[0]?.field ?? null,
+        param: openAIParam(error.issues[0]?.field),
         code: error.code,
       },
     });
@@ -59,6 +59,20 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
     request_id: request.id,
     ...(error.issues.length > 0 ? { errors: error.issues } : {}),
   });
+}
+
+/**
+ * A field as OpenAI names it in `param` (`messages[0].content`), from the JSON pointer the issues
+ * carry (`/messages/0/content`), which /api keeps; null for the body as a whole.
+ */
+export function openAIParam(pointer: string | undefined): string | null {
+  if (pointer === undefined || pointer === "" || pointer === "/") return null;
+  let param = "";
+  for (const raw of pointer.replace(/^\//, "").split("/")) {
+    const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    param += /^\d+$/.test(segment) ? `[${segment}]` : param === "" ? segment : `.${segment}`;
+  }
+  return param;
 }
 
 /** Fastify's own errors (schema validation, body parsing, limits) mapped into the closed set. */
