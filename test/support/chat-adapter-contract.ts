@@ -195,6 +195,30 @@ export function describeChatAdapterContract(c: ChatContractCase): void {
       expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
     });
 
+    const thinkThenCall: Partial<ChatRequest> = {
+      messages: [{ role: "user", content: "Please think first, then call tool" }],
+      tools: [weatherTool],
+      extra: { reasoning_effort: "low" },
+    };
+
+    it("doGenerate: reasoning before a tool call is kept apart from the call", async () => {
+      const result = await c.adapter.doGenerate(target(), request(thinkThenCall));
+      expect(result.reasoning).toBe(reasoningFor("Please think first, then call tool"));
+      expect(result.toolCalls.map((call) => call.function.name)).toEqual(["weather"]);
+      expect(result.finishReason).toBe("tool_calls");
+    });
+
+    it("doStream: reasoning deltas before the tool call's deltas, then one finish", async () => {
+      const parts = await collectParts((await c.adapter.doStream(target(), request(thinkThenCall))).parts);
+      const reasoning = parts.filter((p) => p.type === "reasoning-delta");
+      expect(reasoning.map((p) => p.delta).join("")).toBe(reasoningFor("Please think first, then call tool"));
+      expect(parts.findIndex((p) => p.type === "tool-call-delta")).toBeGreaterThan(
+        parts.lastIndexOf(reasoning.at(-1)!),
+      );
+      expect(parts.filter((p) => p.type === "finish")).toHaveLength(1);
+      expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "tool_calls" });
+    });
+
     it("doStream: max_tokens -> finish length", async () => {
       const parts = await collectParts(
         (await c.adapter.doStream(target(), request({ max_tokens: 2 }))).parts,

@@ -14,7 +14,7 @@ import { sendJson, type FakeContext } from "./fake-server.js";
  * - when it contains "no usage", the answer carries no usage (as compatible servers that ignore
  *   `stream_options` stream, and a few omit it even without streaming);
  * - when it contains "think first", the message carries DeepSeek's `reasoning_content`
- *   (`reasoningFor` in echo-chat.ts), streamed in pieces before the content;
+ *   (`reasoningFor` in echo-chat.ts), streamed in pieces before the content or the tool call;
  * - when it contains "please refuse", the model refuses as structured outputs do: `content` null,
  *   `refusal` REFUSAL, finish_reason "stop" (streamed: a role chunk with `content: null,
  *   refusal: ""`, then `{refusal}` pieces, as OpenAI streams one);
@@ -203,6 +203,12 @@ export async function handleChatCompletions(ctx: FakeContext, dialect: OpenAICha
     finishReason: string | null = null,
     logprobs: unknown = finishReason === null ? noTokens : null,
   ) => [{ index: 0, delta, logprobs, finish_reason: finishReason }];
+  // DeepSeek's shape: reasoning pieces with `content: null`, before the content or the call.
+  const sendReasoning = () => {
+    for (const part of pieces(reasoningFor(chat.userText) ?? "")) {
+      send(choice({ content: null, reasoning_content: part }));
+    }
+  };
 
   if (chat.refuse) {
     send(choice({ role: "assistant", content: null, refusal: "" }));
@@ -214,10 +220,7 @@ export async function handleChatCompletions(ctx: FakeContext, dialect: OpenAICha
     send(choice({}, "stop"));
   } else if (chat.tool === undefined) {
     send(choice({ role: "assistant", content: "", refusal: null }));
-    for (const part of pieces(reasoningFor(chat.userText) ?? "")) {
-      // DeepSeek's shape: reasoning pieces with `content: null`, then content pieces.
-      send(choice({ content: null, reasoning_content: part }));
-    }
+    sendReasoning();
     const slow = chat.userText.includes("slow stream");
     const parts = slow ? Array.from({ length: SLOW_CHUNKS }, (_, i) => `${i} `) : pieces(answer);
     for (const [index, part] of parts.entries()) {
@@ -229,9 +232,10 @@ export async function handleChatCompletions(ctx: FakeContext, dialect: OpenAICha
     }
     send(choice({}, "stop"));
   } else {
+    send(choice({ role: "assistant", content: null, refusal: null }));
+    sendReasoning();
     send(
       choice({
-        role: "assistant",
         content: null,
         tool_calls: [
           { index: 0, id: FAKE_TOOL_CALL_ID, type: "function", function: { name: chat.tool, arguments: "" } },
@@ -299,6 +303,9 @@ function sendCompletion(
       : {
           role: "assistant",
           content: null,
+          ...(reasoningFor(chat.userText) === undefined
+            ? {}
+            : { reasoning_content: reasoningFor(chat.userText) }),
           tool_calls: [
             { id: FAKE_TOOL_CALL_ID, type: "function", function: { name: chat.tool, arguments: args } },
           ],
