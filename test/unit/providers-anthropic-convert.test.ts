@@ -378,7 +378,10 @@ describe("convertToAnthropicRequest: reasoning_effort", () => {
     const answering = effort("low", { tools, messages: loop });
     expect(answering.body).not.toHaveProperty("thinking");
     expect(settings(answering.warnings)).toEqual(["reasoning_effort"]);
-    // The next user turn starts afresh and thinks again.
+    // A user message right after the results joins them in Anthropic's user turn: still the loop.
+    const joined = effort("low", { tools, messages: [...loop, { role: "user", content: "and now?" }] });
+    expect(joined.body).not.toHaveProperty("thinking");
+    // Once an answer without calls closes the loop, the next turn thinks again.
     const next = effort("low", {
       tools,
       messages: [...loop, { role: "assistant", content: "Noon." }, { role: "user", content: "Thanks" }],

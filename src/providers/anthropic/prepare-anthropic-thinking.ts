@@ -63,7 +63,7 @@ export function prepareAnthropicThinking(
 
   // Mid tool loop, Anthropic wants the assistant turn's thinking blocks back with their signatures,
   // which OpenAI's messages cannot carry: thinking on would be refused with a 400, so this turn
-  // goes without it (the loop's next user turn thinks again).
+  // goes without it (it thinks again once an assistant answer without calls closes the loop).
   if (continuesToolCall(request)) {
     warnings.add(
       "reasoning_effort",
@@ -120,11 +120,14 @@ function thinkingMaxTokens(
   return budget + asked;
 }
 
-/** Whether the last assistant turn called tools and no user turn came after it (tool results only). */
+/**
+ * Whether the last assistant turn called tools. A user message after the tool results does not end
+ * the loop for Anthropic: it joins the results in one user turn, and the final assistant message must
+ * still start with its thinking.
+ */
 function continuesToolCall(request: ChatRequest): boolean {
   for (let i = request.messages.length - 1; i >= 0; i--) {
     const message = request.messages[i]!;
-    if (message.role === "user") return false;
     if (message.role === "assistant") return (message.tool_calls?.length ?? 0) > 0;
   }
   return false;
