@@ -364,13 +364,17 @@ export type Gateway = ReturnType<typeof createGateway>;
 /** The gateway's own concerns, not the upstream's: streaming is chosen per call, n is always 1. */
 const GATEWAY_FIELDS = new Set(["model", "stream", "stream_options", "n"]);
 
-/** One pass over the body, every call: no entries array, no deletes (they make V8 slow the object down). */
+/**
+ * One pass over the body, every call: no entries array, no deletes (they make V8 slow the object
+ * down). A null is a field not sent, as OpenAI reads it, so no adapter sees one.
+ */
 function toChatRequest(body: ChatCompletionRequest, model: string): ChatRequest {
   const request: Record<string, unknown> = { model };
   let extra: Record<string, unknown> | undefined;
   for (const key in body) {
     if (GATEWAY_FIELDS.has(key)) continue;
     const value = (body as Record<string, unknown>)[key];
+    if (value === null) continue;
     if (OPENAI_FIELDS.has(key)) request[key] = value;
     else (extra ??= {})[key] = value;
   }

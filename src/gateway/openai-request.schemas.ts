@@ -1,4 +1,4 @@
-import { type Static, Type } from "typebox";
+import { type Static, type TSchema, Type } from "typebox";
 
 /**
  * OpenAI's Chat Completions and Embeddings requests, checked as far as Switchyard depends on them.
@@ -36,6 +36,14 @@ const Message = Type.Union([
   Type.Object({ role: Type.Literal("tool"), content: Content, tool_call_id: Type.String() }),
 ]);
 
+/**
+ * An optional field that may also be null, as OpenAI's API takes it (its Python SDK sends an explicit
+ * `None` as null). The gateway reads null as not sent (see toChatRequest).
+ */
+function Nullable<T extends TSchema>(schema: T) {
+  return Type.Optional(Type.Union([schema, Type.Null()]));
+}
+
 export const ChatCompletionRequest = Type.Object(
   {
     model: Type.String({
@@ -44,14 +52,14 @@ export const ChatCompletionRequest = Type.Object(
       description: "`<connection name>/<model>`, or a model on the caller's resolved connection",
     }),
     messages: Type.Array(Message, { minItems: 1 }),
-    stream: Type.Optional(Type.Boolean()),
-    stream_options: Type.Optional(Type.Object({ include_usage: Type.Optional(Type.Boolean()) })),
-    max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
-    max_completion_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
-    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
-    top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 })])),
-    tools: Type.Optional(
+    stream: Nullable(Type.Boolean()),
+    stream_options: Nullable(Type.Object({ include_usage: Type.Optional(Type.Boolean()) })),
+    max_tokens: Nullable(Type.Integer({ minimum: 1 })),
+    max_completion_tokens: Nullable(Type.Integer({ minimum: 1 })),
+    temperature: Nullable(Type.Number({ minimum: 0, maximum: 2 })),
+    top_p: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+    stop: Nullable(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 })])),
+    tools: Nullable(
       Type.Array(
         Type.Object({
           type: Type.Literal("function"),
@@ -64,7 +72,7 @@ export const ChatCompletionRequest = Type.Object(
         }),
       ),
     ),
-    tool_choice: Type.Optional(
+    tool_choice: Nullable(
       Type.Union([
         Type.Literal("none"),
         Type.Literal("auto"),
@@ -72,27 +80,27 @@ export const ChatCompletionRequest = Type.Object(
         Type.Object({ type: Type.Literal("function"), function: Type.Object({ name: Type.String() }) }),
       ]),
     ),
-    presence_penalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
-    frequency_penalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
-    seed: Type.Optional(Type.Integer()),
-    n: Type.Optional(Type.Literal(1, { description: "Only 1 is supported" })),
-    user: Type.Optional(Type.String()),
+    presence_penalty: Nullable(Type.Number({ minimum: -2, maximum: 2 })),
+    frequency_penalty: Nullable(Type.Number({ minimum: -2, maximum: 2 })),
+    seed: Nullable(Type.Integer()),
+    n: Nullable(Type.Literal(1, { description: "Only 1 is supported" })),
+    user: Nullable(Type.String()),
     // Extras (passed on to the adapter unparsed), listed for the docs; values an upstream cannot
     // honour are reported in X-Switchyard-Warnings rather than refused here.
-    reasoning_effort: Type.Optional(
-      Type.Union([Type.String(), Type.Null()], {
+    reasoning_effort: Nullable(
+      Type.String({
         description:
           "none, minimal, low, medium or high: passed to OpenAI-compatible upstreams as sent; Anthropic's " +
           "thinking budget, Gemini's thinkingConfig and Ollama's think otherwise. The reasoning comes back " +
           "as `reasoning_content`.",
       }),
     ),
-    logprobs: Type.Optional(
-      Type.Union([Type.Boolean(), Type.Null()], {
+    logprobs: Nullable(
+      Type.Boolean({
         description: "Honoured by OpenAI-compatible upstreams; reported as a warning by the others",
       }),
     ),
-    top_logprobs: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 20 }), Type.Null()])),
+    top_logprobs: Nullable(Type.Integer({ minimum: 0, maximum: 20 })),
   },
   { additionalProperties: true },
 );

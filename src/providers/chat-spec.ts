@@ -26,7 +26,8 @@ export type ChatMessage =
   | { role: "user"; content: string | ChatContentPart[]; name?: string }
   | {
       role: "assistant";
-      content: string | ChatContentPart[] | null;
+      /** Left out (or null) by OpenAI's clients when the message only calls tools. */
+      content?: string | ChatContentPart[] | null;
       tool_calls?: ChatToolCall[];
       name?: string;
     }

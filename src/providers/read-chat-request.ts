@@ -3,15 +3,18 @@ import type { ChatWarnings } from "./chat-warnings.js";
 
 /** Readers of the OpenAI-shaped request that every wire format's conversion shares. */
 
-/** A message's content as parts: a string is one text part; null is none. */
-export function contentParts(content: string | ChatContentPart[] | null): ChatContentPart[] {
-  if (content === null) return [];
+/** A message's content as it may come: an assistant message that only calls tools may leave it out. */
+export type ChatContent = string | ChatContentPart[] | null | undefined;
+
+/** A message's content as parts: a string is one text part; null or left out is none. */
+export function contentParts(content: ChatContent): ChatContentPart[] {
+  if (content === null || content === undefined) return [];
   return typeof content === "string" ? [{ type: "text", text: content }] : content;
 }
 
 /** The text parts of a content, joined back to back as OpenAI reads them. */
-export function textOf(content: string | ChatContentPart[] | null): string {
-  if (content === null) return "";
+export function textOf(content: ChatContent): string {
+  if (content === null || content === undefined) return "";
   if (typeof content === "string") return content;
   return content
     .filter((part): part is Extract<ChatContentPart, { type: "text" }> => part.type === "text")

@@ -109,6 +109,35 @@ describe("logprobs on the wire formats that cannot return them", () => {
   });
 });
 
+describe("an assistant message that only calls tools, its content left out", () => {
+  // OpenAI's clients leave `content` out of such a message; it reached the converters as undefined
+  // and failed them (a 500, found by gateway.fuzz.test.ts).
+  const request = {
+    model: "m",
+    max_tokens: 10,
+    messages: [
+      { role: "user" as const, content: "weather?" },
+      {
+        role: "assistant" as const,
+        tool_calls: [
+          { id: "call_1", type: "function" as const, function: { name: "weather", arguments: "{}" } },
+        ],
+      },
+      { role: "tool" as const, tool_call_id: "call_1", content: "sunny" },
+    ],
+  };
+  it.each([
+    ["Anthropic", () => convertToAnthropicRequest(request, { stream: false })],
+    ["Gemini", () => convertToGoogleRequest(request)],
+    ["Ollama", () => convertToOllamaRequest(request, { stream: false })],
+  ] as const)("%s sends the call with no text and no warning", (_upstream, convert) => {
+    const { body, warnings } = convert();
+    expect(warnings).toEqual([]);
+    expect(JSON.stringify(body)).toContain("weather");
+    expect(JSON.stringify(body)).not.toContain("undefined");
+  });
+});
+
 /** Events from an array, recording whether the source was returned (cancelled) early. */
 /** Events in batches, as sse.ts hands them over: a number is a batch of one, an array a batch. */
 function source(events: (number | number[])[]) {

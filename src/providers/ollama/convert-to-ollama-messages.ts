@@ -2,7 +2,7 @@ import type { ChatContentPart, ChatMessage } from "../chat-spec.js";
 import type { ChatWarnings } from "../chat-warnings.js";
 import { parseDataUrl } from "../parse-data-url.js";
 import { parseToolArguments } from "../parse-tool-arguments.js";
-import { contentParts, textOf, toolNamesById } from "../read-chat-request.js";
+import { type ChatContent, contentParts, textOf, toolNamesById } from "../read-chat-request.js";
 
 /** A message of Ollama's `/api/chat`. */
 export interface OllamaMessage {
@@ -66,11 +66,7 @@ export function convertToOllamaMessages(
   });
 }
 
-function textWithoutImages(
-  content: string | ChatContentPart[] | null,
-  role: string,
-  warnings: ChatWarnings,
-): string {
+function textWithoutImages(content: ChatContent, role: string, warnings: ChatWarnings): string {
   if (contentParts(content).some((part) => part.type !== "text")) {
     warnings.add(
       "messages",

@@ -1,0 +1,243 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeEachDialect } from "../support/databases.js";
+import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
+import type { FakeUpstream, FakeUpstreamOptions } from "../support/fake-upstreams/fake-server.js";
+import { startFakeGoogle } from "../support/fake-upstreams/google.js";
+import { startFakeOllama } from "../support/fake-upstreams/ollama.js";
+import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
+import { useTestApp } from "../support/http-harness.js";
+
+// Bad input gets a clear 4xx and a 500 is a bug: chat requests that are valid but for one field,
+// swapped for a value of the wrong kind (or removed), sent through every wire format's translation.
+// Whatever the gateway does with each (answers it, refuses it 400, names it in the warnings header),
+// it must not fail with a 500, must answer in OpenAI's error envelope when it refuses, and must not
+// echo the upstream's key.
+//
+// Real: the whole gateway and each adapter, undici, the fakes on 127.0.0.1 (which refuse what their
+// real APIs refuse). Deterministic: the mutations come from a seeded generator, so a failure names
+// the case that reproduces it.
+
+const UPSTREAM_KEY = "sk-upstream-fuzz-key-0000000000000000";
+
+interface Format {
+  providerType: string;
+  model: string;
+  start(options: FakeUpstreamOptions): Promise<FakeUpstream>;
+  baseUrl(fake: FakeUpstream): string;
+}
+
+const FORMATS: Format[] = [
+  {
+    providerType: "openai-compatible",
+    model: "gpt-4o-mini",
+    start: startFakeOpenAI,
+    baseUrl: (f) => `${f.url}/v1`,
+  },
+  {
+    providerType: "anthropic",
+    model: "claude-sonnet-4-5",
+    start: startFakeAnthropic,
+    baseUrl: (f) => f.url,
+  },
+  { providerType: "google", model: "gemini-2.5-flash", start: startFakeGoogle, baseUrl: (f) => f.url },
+  { providerType: "ollama", model: "llama3.2", start: startFakeOllama, baseUrl: (f) => f.url },
+];
+
+/** A request with every field the translations carry, valid as it stands. */
+function baseRequest(model: string): Record<string, unknown> {
+  return {
+    model: `main/${model}`,
+    messages: [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: [{ type: "text", text: "please call tool" }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: "{}" } }],
+      },
+      { role: "tool", tool_call_id: "call_1", content: "sunny" },
+      { role: "user", content: "and now?" },
+    ],
+    tools: [
+      {
+        type: "function",
+        function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } } },
+      },
+    ],
+    tool_choice: "auto",
+    max_tokens: 40,
+    temperature: 0.5,
+    top_p: 0.9,
+    stop: ["NEVER"],
+    stream_options: { include_usage: true },
+    reasoning_effort: "low",
+    response_format: { type: "text" },
+    user: "u-1",
+    seed: 7,
+  };
+}
+
+/** Values of every JSON kind, the awkward ones included. */
+const ODD_VALUES: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -1e308,
+  "",
+  "x",
+  "\u0000\ud83d\ude00\u2028",
+  "a".repeat(5000),
+  [],
+  [null],
+  [[]],
+  [{}],
+  {},
+  { type: "function" },
+  { role: "user" },
+  { __proto__: { polluted: true } },
+  { constructor: { prototype: { polluted: true } } },
+];
+
+/** Every path to a value in `value` (object keys and array indices), the root left out. */
+function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (value === null || typeof value !== "object") return [];
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [i, v] as [number, unknown])
+    : Object.entries(value);
+  return entries.flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])]);
+}
+
+/** A copy of `request` with the value at `path` replaced, or removed when `replacement` is REMOVE. */
+const REMOVE = Symbol("remove");
+function mutate(request: Record<string, unknown>, path: (string | number)[], replacement: unknown) {
+  const copy = structuredClone(request);
+  let parent: Record<string | number, unknown> = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  const last = path.at(-1)!;
+  if (replacement === REMOVE) {
+    if (Array.isArray(parent)) parent.splice(Number(last), 1);
+    else Reflect.deleteProperty(parent, last);
+  } else {
+    parent[last] = replacement;
+  }
+  return copy;
+}
+
+/** mulberry32: small, seeded, good enough to pick cases reproducibly. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CASES_PER_FORMAT = 60;
+
+describeEachDialect("/v1 chat with one field of the wrong kind, on every wire format", (dialect) => {
+  const t = useTestApp(dialect);
+  const fakes: FakeUpstream[] = [];
+
+  beforeAll(async () => {
+    await t().setting("connections.allow_private_base_urls", true);
+  });
+  afterAll(async () => {
+    for (const fake of fakes) await fake.close();
+  });
+
+  for (const format of FORMATS) {
+    describe(format.providerType, () => {
+      let key: string;
+      let fake: FakeUpstream;
+
+      beforeAll(async () => {
+        fake = await format.start({
+          apiKey: UPSTREAM_KEY,
+          models: [format.providerType === "ollama" ? `${format.model}:latest` : format.model],
+        });
+        fakes.push(fake);
+        const user = await t().newUser();
+        await t().connection(user, {
+          name: "main",
+          provider_type: format.providerType,
+          base_url: format.baseUrl(fake),
+          api_key: UPSTREAM_KEY,
+          model: format.model,
+        });
+        key = (await t().apiKey(user)).key;
+      });
+
+      it("answers the unmutated request, whole and streamed", async () => {
+        for (const stream of [false, true]) {
+          const res = await t().app.inject({
+            method: "POST",
+            url: "/v1/chat/completions",
+            headers: { authorization: `Bearer ${key}` },
+            payload: { ...baseRequest(format.model), stream },
+          });
+          expect(res.statusCode, res.body).toBe(200);
+        }
+      });
+
+      it("reads an explicit null as a field not sent, as OpenAI does (its Python SDK sends None as null)", async () => {
+        const nulls = Object.fromEntries(
+          Object.keys(baseRequest(format.model))
+            .filter((name) => name !== "model" && name !== "messages")
+            .map((name) => [name, null]),
+        );
+        for (const stream of [false, true]) {
+          const res = await t().app.inject({
+            method: "POST",
+            url: "/v1/chat/completions",
+            headers: { authorization: `Bearer ${key}` },
+            payload: { ...baseRequest(format.model), ...nulls, n: null, stream_options: null, stream },
+          });
+          expect(res.statusCode, res.body).toBe(200);
+          expect(res.headers["x-switchyard-warnings"]).toBeUndefined();
+          const sent = JSON.parse(fake.requests.at(-1)!.body) as Record<string, unknown>;
+          expect(Object.entries(sent).filter(([, value]) => value === null)).toEqual([]);
+        }
+      });
+
+      it(`never answers 500 to ${CASES_PER_FORMAT} requests with one field swapped or removed`, async () => {
+        const random = seeded(0x5eed + format.providerType.length);
+        const base = baseRequest(format.model);
+        const all = paths(base);
+        const failures: string[] = [];
+        for (let i = 0; i < CASES_PER_FORMAT; i++) {
+          const path = all[Math.floor(random() * all.length)]!;
+          const pick = Math.floor(random() * (ODD_VALUES.length + 1));
+          const replacement = pick === ODD_VALUES.length ? REMOVE : ODD_VALUES[pick];
+          const stream = random() < 0.5;
+          const body = { ...mutate(base, path, replacement), stream };
+          const res = await t().app.inject({
+            method: "POST",
+            url: "/v1/chat/completions",
+            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            payload: JSON.stringify(body),
+          });
+          const what = `case ${i}: ${path.join(".")} = ${replacement === REMOVE ? "(removed)" : JSON.stringify(replacement)?.slice(0, 40)}, stream ${stream}`;
+          if (res.statusCode >= 500)
+            failures.push(
+              `${what} -> ${res.statusCode} ${res.body} (request ${JSON.stringify(body).slice(0, 1000)})`,
+            );
+          if (res.statusCode >= 400) {
+            const error = (res.json() as { error?: { message?: unknown; type?: unknown } }).error;
+            if (typeof error?.message !== "string" || typeof error.type !== "string") {
+              failures.push(`${what} -> ${res.statusCode} without OpenAI's envelope: ${res.body}`);
+            }
+          }
+          if (res.body.includes(UPSTREAM_KEY)) failures.push(`${what} echoed the upstream key`);
+        }
+        expect(failures).toEqual([]);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      });
+    });
+  }
+});
