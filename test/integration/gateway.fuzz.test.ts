@@ -98,6 +98,13 @@ const ODD_VALUES: unknown[] = [
   {},
   { type: "function" },
   { role: "user" },
+  "{",
+  "data:image/png;base64,@@@",
+  "http://169.254.169.254/latest/meta-data/",
+  [{ type: "image_url", image_url: { url: "data:image/png;base64,@@@" } }],
+  [{ type: "image_url", image_url: { url: "file:///etc/passwd" } }],
+  [{ type: "text" }],
+  [{ type: "input_audio", input_audio: { data: "", format: "wav" } }],
   { __proto__: { polluted: true } },
   { constructor: { prototype: { polluted: true } } },
 ];
