@@ -17,13 +17,52 @@ export function compiledValidator(schema: TSchema): Validator {
   return validator;
 }
 
+export const NUL_MESSAGE = "must not contain the NUL character (U+0000)";
+
+/**
+ * The pointer to the first string in `value` (a key or a value) holding U+0000, or undefined.
+ * PostgreSQL refuses that character in text, failing the whole statement, where SQLite and MySQL
+ * store it: input is refused for it on every dialect alike, naming the field, rather than a 500 on
+ * one of them.
+ */
+export function fieldWithNul(value: unknown, at = ""): string | undefined {
+  if (typeof value === "string") return value.includes("\u0000") ? at || "/" : undefined;
+  if (typeof value !== "object" || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = fieldWithNul(value[i], `${at}/${i}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    if (key.includes("\u0000")) return `${at}/${key}`;
+    const found = fieldWithNul((value as Record<string, unknown>)[key], `${at}/${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /**
  * Services validate their own input with the same TypeBox schema the HTTP route uses, so the library
- * (no HTTP in front) gets the same 422s with the same field pointers.
+ * (no HTTP in front) gets the same 422s with the same field pointers. `anyText` lets U+0000 through,
+ * for input that is passed on and never stored (a chat request's messages).
  */
-export function parseInput<S extends TSchema>(schema: S, input: unknown): Static<S> {
+export function parseInput<S extends TSchema>(
+  schema: S,
+  input: unknown,
+  options: { anyText?: boolean } = {},
+): Static<S> {
   const validator = compiledValidator(schema);
-  if (validator.Check(input)) return input as Static<S>;
+  if (validator.Check(input)) {
+    const field = options.anyText === true ? undefined : fieldWithNul(input);
+    if (field !== undefined) {
+      throw new AppError("validation_failed", `${field} ${NUL_MESSAGE}`, {
+        issues: [{ field, message: NUL_MESSAGE }],
+      });
+    }
+    return input as Static<S>;
+  }
   const issues: FieldIssue[] = [];
   for (const error of validator.Errors(input)) {
     // "schema is false" restates an additionalProperties failure that is reported with its name.

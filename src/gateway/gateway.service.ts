@@ -205,7 +205,7 @@ export function createGateway(deps: GatewayDeps) {
 
   return {
     async chat(actor: UserActor, input: unknown, signal: CancelSignal): Promise<ChatResponse> {
-      const body = parseInput(ChatCompletionRequest, input);
+      const body = parseInput(ChatCompletionRequest, input, { anyText: true });
       const admitted = await deps.limits.admit(actor);
       const spent = (tokens: number) => void deps.limits.consumed(admitted.limits, tokens).catch(() => {});
       const started = performance.now();
@@ -299,7 +299,7 @@ export function createGateway(deps: GatewayDeps) {
     },
 
     async embeddings(actor: UserActor, input: unknown, signal: CancelSignal) {
-      const body = parseInput(EmbeddingsRequest, input);
+      const body = parseInput(EmbeddingsRequest, input, { anyText: true });
       const admitted = await deps.limits.admit(actor);
       const started = performance.now();
       let connection: ConnectionRecord | undefined;

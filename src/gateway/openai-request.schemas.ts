@@ -49,6 +49,8 @@ export const ChatCompletionRequest = Type.Object(
     model: Type.String({
       minLength: 1,
       maxLength: 400,
+      // Recorded in usage, and PostgreSQL cannot store U+0000 (see fieldWithNul).
+      pattern: "^[^\\u0000]*$",
       description: "`<connection name>/<model>`, or a model on the caller's resolved connection",
     }),
     messages: Type.Array(Message, { minItems: 1 }),
@@ -108,7 +110,7 @@ export type ChatCompletionRequest = Static<typeof ChatCompletionRequest>;
 
 export const EmbeddingsRequest = Type.Object(
   {
-    model: Type.String({ minLength: 1, maxLength: 400 }),
+    model: Type.String({ minLength: 1, maxLength: 400, pattern: "^[^\\u0000]*$" }),
     input: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, maxItems: 2048 })]),
     dimensions: Type.Optional(Type.Integer({ minimum: 1 })),
     encoding_format: Type.Optional(Type.Union([Type.Literal("float"), Type.Literal("base64")])),

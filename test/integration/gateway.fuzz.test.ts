@@ -212,6 +212,24 @@ describeEachDialect("/v1 chat with one field of the wrong kind, on every wire fo
         }
       });
 
+      it("refuses a model name holding U+0000 (it is recorded in usage, which PostgreSQL cannot store) and passes it in a message", async () => {
+        const ask = (body: Record<string, unknown>) =>
+          t().app.inject({
+            method: "POST",
+            url: "/v1/chat/completions",
+            headers: { authorization: `Bearer ${key}` },
+            payload: body,
+          });
+        const refused = await ask({ ...baseRequest(format.model), model: `main/${format.model}\u0000` });
+        expect(refused.statusCode).toBe(400);
+        expect(refused.json()).toMatchObject({ error: { param: "model" } });
+        const passed = await ask({
+          ...baseRequest(format.model),
+          messages: [{ role: "user", content: "a\u0000b" }],
+        });
+        expect(passed.statusCode, passed.body).toBe(200);
+      });
+
       it(`never answers 500 to ${CASES_PER_FORMAT} requests with one field swapped or removed`, async () => {
         const random = seeded(0x5eed + format.providerType.length);
         const base = baseRequest(format.model);
