@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEachDialect } from "../support/databases.js";
-import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
-import type { FakeUpstream, FakeUpstreamOptions } from "../support/fake-upstreams/fake-server.js";
-import { startFakeGoogle } from "../support/fake-upstreams/google.js";
-import { startFakeOllama } from "../support/fake-upstreams/ollama.js";
-import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
+import type { FakeUpstream } from "../support/fake-upstreams/fake-server.js";
+import {
+  describeReplacement,
+  FUZZ_FORMATS,
+  jsonPaths,
+  pickReplacement,
+  seeded,
+  withValueAt,
+} from "../support/fuzz.js";
 import { useTestApp } from "../support/http-harness.js";
 
 // Bad input gets a clear 4xx and a 500 is a bug: chat requests that are valid but for one field,
@@ -18,30 +22,6 @@ import { useTestApp } from "../support/http-harness.js";
 // the case that reproduces it.
 
 const UPSTREAM_KEY = "sk-upstream-fuzz-key-0000000000000000";
-
-interface Format {
-  providerType: string;
-  model: string;
-  start(options: FakeUpstreamOptions): Promise<FakeUpstream>;
-  baseUrl(fake: FakeUpstream): string;
-}
-
-const FORMATS: Format[] = [
-  {
-    providerType: "openai-compatible",
-    model: "gpt-4o-mini",
-    start: startFakeOpenAI,
-    baseUrl: (f) => `${f.url}/v1`,
-  },
-  {
-    providerType: "anthropic",
-    model: "claude-sonnet-4-5",
-    start: startFakeAnthropic,
-    baseUrl: (f) => f.url,
-  },
-  { providerType: "google", model: "gemini-2.5-flash", start: startFakeGoogle, baseUrl: (f) => f.url },
-  { providerType: "ollama", model: "llama3.2", start: startFakeOllama, baseUrl: (f) => f.url },
-];
 
 /** A request with every field the translations carry, valid as it stands. */
 function baseRequest(model: string): Record<string, unknown> {
@@ -109,42 +89,6 @@ const ODD_VALUES: unknown[] = [
   { constructor: { prototype: { polluted: true } } },
 ];
 
-/** Every path to a value in `value` (object keys and array indices), the root left out. */
-function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
-  if (value === null || typeof value !== "object") return [];
-  const entries: [string | number, unknown][] = Array.isArray(value)
-    ? value.map((v, i) => [i, v] as [number, unknown])
-    : Object.entries(value);
-  return entries.flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])]);
-}
-
-/** A copy of `request` with the value at `path` replaced, or removed when `replacement` is REMOVE. */
-const REMOVE = Symbol("remove");
-function mutate(request: Record<string, unknown>, path: (string | number)[], replacement: unknown) {
-  const copy = structuredClone(request);
-  let parent: Record<string | number, unknown> = copy;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-  const last = path.at(-1)!;
-  if (replacement === REMOVE) {
-    if (Array.isArray(parent)) parent.splice(Number(last), 1);
-    else Reflect.deleteProperty(parent, last);
-  } else {
-    parent[last] = replacement;
-  }
-  return copy;
-}
-
-/** mulberry32: small, seeded, good enough to pick cases reproducibly. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const CASES_PER_FORMAT = 60;
 
 describeEachDialect("/v1 chat with one field of the wrong kind, on every wire format", (dialect) => {
@@ -158,7 +102,7 @@ describeEachDialect("/v1 chat with one field of the wrong kind, on every wire fo
     for (const fake of fakes) await fake.close();
   });
 
-  for (const format of FORMATS) {
+  for (const format of FUZZ_FORMATS) {
     describe(format.providerType, () => {
       let key: string;
       let fake: FakeUpstream;
@@ -166,14 +110,14 @@ describeEachDialect("/v1 chat with one field of the wrong kind, on every wire fo
       beforeAll(async () => {
         fake = await format.start({
           apiKey: UPSTREAM_KEY,
-          models: [format.providerType === "ollama" ? `${format.model}:latest` : format.model],
+          models: format.fakeModels,
         });
         fakes.push(fake);
         const user = await t().newUser();
         await t().connection(user, {
           name: "main",
           provider_type: format.providerType,
-          base_url: format.baseUrl(fake),
+          base_url: format.baseUrl(fake.url),
           api_key: UPSTREAM_KEY,
           model: format.model,
         });
@@ -233,21 +177,20 @@ describeEachDialect("/v1 chat with one field of the wrong kind, on every wire fo
       it(`never answers 500 to ${CASES_PER_FORMAT} requests with one field swapped or removed`, async () => {
         const random = seeded(0x5eed + format.providerType.length);
         const base = baseRequest(format.model);
-        const all = paths(base);
+        const all = jsonPaths(base);
         const failures: string[] = [];
         for (let i = 0; i < CASES_PER_FORMAT; i++) {
           const path = all[Math.floor(random() * all.length)]!;
-          const pick = Math.floor(random() * (ODD_VALUES.length + 1));
-          const replacement = pick === ODD_VALUES.length ? REMOVE : ODD_VALUES[pick];
+          const replacement = pickReplacement(random, ODD_VALUES);
           const stream = random() < 0.5;
-          const body = { ...mutate(base, path, replacement), stream };
+          const body = { ...withValueAt(base, path, replacement), stream };
           const res = await t().app.inject({
             method: "POST",
             url: "/v1/chat/completions",
             headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
             payload: JSON.stringify(body),
           });
-          const what = `case ${i}: ${path.join(".")} = ${replacement === REMOVE ? "(removed)" : JSON.stringify(replacement)?.slice(0, 40)}, stream ${stream}`;
+          const what = `case ${i}: ${path.join(".")} = ${describeReplacement(replacement)}, stream ${stream}`;
           if (res.statusCode >= 500)
             failures.push(
               `${what} -> ${res.statusCode} ${res.body} (request ${JSON.stringify(body).slice(0, 1000)})`,

@@ -3,11 +3,14 @@ import type { AddressInfo } from "node:net";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEachDialect } from "../support/databases.js";
-import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
-import type { FakeUpstream, FakeUpstreamOptions } from "../support/fake-upstreams/fake-server.js";
-import { startFakeGoogle } from "../support/fake-upstreams/google.js";
-import { startFakeOllama } from "../support/fake-upstreams/ollama.js";
-import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
+import {
+  describeReplacement,
+  FUZZ_FORMATS,
+  jsonPaths,
+  pickReplacement,
+  seeded,
+  withValueAt,
+} from "../support/fuzz.js";
 import { useTestApp } from "../support/http-harness.js";
 
 // An upstream that answers wrongly must not make the gateway fail with a 500, crash, or pass the
@@ -22,65 +25,18 @@ import { useTestApp } from "../support/http-harness.js";
 
 const UPSTREAM_KEY = "sk-upstream-fuzz-answers-000000000000";
 
-interface Format {
-  providerType: string;
-  model: string;
-  start(options: FakeUpstreamOptions): Promise<FakeUpstream>;
-  /** The connection's base URL on the proxy's origin. */
-  baseUrl(origin: string): string;
-}
-
-const FORMATS: Format[] = [
-  {
-    providerType: "openai-compatible",
-    model: "gpt-4o-mini",
-    start: startFakeOpenAI,
-    baseUrl: (o) => `${o}/v1`,
-  },
-  { providerType: "anthropic", model: "claude-sonnet-4-5", start: startFakeAnthropic, baseUrl: (o) => o },
-  { providerType: "google", model: "gemini-2.5-flash", start: startFakeGoogle, baseUrl: (o) => o },
-  { providerType: "ollama", model: "llama3.2", start: startFakeOllama, baseUrl: (o) => o },
-];
-
 const ODD_VALUES: unknown[] = [null, true, 0, -1, 1e308, "", "x", [], [null], {}, { type: "x" }, "\u0000"];
-
-/** mulberry32, seeded: the same cases every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
-  if (value === null || typeof value !== "object") return [];
-  const entries: [string | number, unknown][] = Array.isArray(value)
-    ? value.map((v, i) => [i, v] as [number, unknown])
-    : Object.entries(value);
-  return entries.flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])]);
-}
 
 /** `value` (parsed JSON) with one value swapped for an odd one or removed; the description says which. */
 function mutateJson(value: unknown, random: () => number): { text: string; what: string } {
-  const all = paths(value);
+  const all = jsonPaths(value);
   if (all.length === 0) return { text: JSON.stringify(ODD_VALUES[0]), what: "whole value -> null" };
   const path = all[Math.floor(random() * all.length)]!;
-  const pick = Math.floor(random() * (ODD_VALUES.length + 1));
-  const copy = structuredClone(value) as Record<string | number, unknown>;
-  let parent = copy;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-  const last = path.at(-1)!;
-  if (pick === ODD_VALUES.length) {
-    if (Array.isArray(parent)) parent.splice(Number(last), 1);
-    else Reflect.deleteProperty(parent, last);
-  } else {
-    parent[last] = ODD_VALUES[pick];
-  }
-  const shown = pick === ODD_VALUES.length ? "(removed)" : JSON.stringify(ODD_VALUES[pick]);
-  return { text: JSON.stringify(copy), what: `${path.join(".")} = ${shown}` };
+  const replacement = pickReplacement(random, ODD_VALUES);
+  return {
+    text: JSON.stringify(withValueAt(value, path, replacement)),
+    what: `${path.join(".")} = ${describeReplacement(replacement)}`,
+  };
 }
 
 /**
@@ -162,7 +118,7 @@ describeEachDialect("/v1 chat when the upstream's answer has one value of the wr
     for (const close of closers) await close();
   });
 
-  for (const [n, format] of FORMATS.entries()) {
+  for (const [n, format] of FUZZ_FORMATS.entries()) {
     describe(format.providerType, () => {
       let key: string;
       let proxy: Awaited<ReturnType<typeof startMutatingProxy>>;
@@ -170,7 +126,7 @@ describeEachDialect("/v1 chat when the upstream's answer has one value of the wr
       beforeAll(async () => {
         const fake = await format.start({
           apiKey: UPSTREAM_KEY,
-          models: [format.providerType === "ollama" ? `${format.model}:latest` : format.model],
+          models: format.fakeModels,
         });
         proxy = await startMutatingProxy(fake.url, 0xa5a5 + n);
         closers.push(() => fake.close(), proxy.close);
