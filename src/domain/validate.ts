@@ -51,11 +51,11 @@ export function fieldWithNul(value: unknown, at = ""): string | undefined {
 export function parseInput<S extends TSchema>(
   schema: S,
   input: unknown,
-  options: { anyText?: boolean } = {},
+  options?: { anyText?: boolean },
 ): Static<S> {
   const validator = compiledValidator(schema);
   if (validator.Check(input)) {
-    const field = options.anyText === true ? undefined : fieldWithNul(input);
+    const field = options?.anyText === true ? undefined : fieldWithNul(input);
     if (field !== undefined) {
       throw new AppError("validation_failed", `${field} ${NUL_MESSAGE}`, {
         issues: [{ field, message: NUL_MESSAGE }],

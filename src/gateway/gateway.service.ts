@@ -63,6 +63,9 @@ const OPENAI_FIELDS = new Set([
   "n",
 ]);
 
+/** Gateway input is passed on, never stored, so any text goes (see fieldWithNul); one object for every call. */
+const PASSED_ON = { anyText: true } as const;
+
 const completionId = () => `chatcmpl-${randomBytes(12).toString("base64url")}`;
 
 /**
@@ -205,7 +208,7 @@ export function createGateway(deps: GatewayDeps) {
 
   return {
     async chat(actor: UserActor, input: unknown, signal: CancelSignal): Promise<ChatResponse> {
-      const body = parseInput(ChatCompletionRequest, input, { anyText: true });
+      const body = parseInput(ChatCompletionRequest, input, PASSED_ON);
       const admitted = await deps.limits.admit(actor);
       const spent = (tokens: number) => void deps.limits.consumed(admitted.limits, tokens).catch(() => {});
       const started = performance.now();
@@ -299,7 +302,7 @@ export function createGateway(deps: GatewayDeps) {
     },
 
     async embeddings(actor: UserActor, input: unknown, signal: CancelSignal) {
-      const body = parseInput(EmbeddingsRequest, input, { anyText: true });
+      const body = parseInput(EmbeddingsRequest, input, PASSED_ON);
       const admitted = await deps.limits.admit(actor);
       const started = performance.now();
       let connection: ConnectionRecord | undefined;

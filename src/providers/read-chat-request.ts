@@ -79,3 +79,24 @@ export function warnUnhandledExtras(
     warnings.add(name, `${upstream} does not support ${name}; it was not sent`);
   }
 }
+
+/**
+ * OpenAI's `reasoning_effort` (an extra, so unparsed) as one of the levels a wire format has an
+ * answer for; undefined when it was not sent (or sent as null), and, reported, when it is none of
+ * them: the format then sends nothing for it, and the model reasons as it would unasked.
+ */
+export function readReasoningEffort<Level extends string>(
+  request: ChatRequest,
+  levels: readonly Level[],
+  upstream: string,
+  warnings: ChatWarnings,
+): Level | undefined {
+  const effort = request.extra?.reasoning_effort;
+  if (effort === undefined || effort === null) return undefined;
+  if ((levels as readonly unknown[]).includes(effort)) return effort as Level;
+  warnings.add(
+    "reasoning_effort",
+    `${upstream} takes reasoning_effort ${levels.join(", ")}, not ${JSON.stringify(effort)}; it was not sent`,
+  );
+  return undefined;
+}

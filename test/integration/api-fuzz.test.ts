@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
 import { describeEachDialect } from "../support/databases.js";
-import { describeReplacement, jsonPaths, pickReplacement, seeded, withValueAt } from "../support/fuzz.js";
+import {
+  describeReplacement,
+  jsonPaths,
+  ODD_JSON_VALUES,
+  pickReplacement,
+  seeded,
+  withValueAt,
+} from "../support/fuzz.js";
 import { useTestApp } from "../support/http-harness.js";
 
 // A 500 is a bug: every operation of the OpenAPI document, as an admin and as a plain user, with
@@ -31,24 +38,58 @@ interface OpenApiDoc {
   >;
 }
 
-const ODD: unknown[] = [
-  null,
-  true,
-  0,
-  -1,
-  1e308,
-  "",
-  "x",
-  "\u0000",
-  "a".repeat(3000),
-  [],
-  [null],
-  {},
-  { a: 1 },
-];
+/**
+ * The requests one operation gets: each id in its path; with no body, a body of every kind, and
+ * each documented field alone with a value of every kind; then each query parameter with values of
+ * the wrong kind.
+ */
+function* requestsFor(op: Operation, ids: readonly string[]): Generator<{ url: string; body?: unknown }> {
+  const bodies: unknown[] = [undefined, ...ODD_JSON_VALUES];
+  for (const field of Object.keys(op.bodyFields)) {
+    for (const odd of ODD_JSON_VALUES) bodies.push({ [field]: odd });
+  }
+  for (const id of ids) {
+    const url = op.path.replace(/\{[^}]+\}/g, encodeURIComponent(id));
+    for (const body of bodies) yield { url, body };
+    for (const name of op.query) {
+      for (const value of ["-1", "abc", "", "1e309", "2026-13-45"]) {
+        yield { url: `${url}?${name}=${encodeURIComponent(value)}` };
+      }
+    }
+  }
+}
 
 describeEachDialect("the /api surface with input of the wrong kind", (dialect) => {
   const t = useTestApp(dialect);
+
+  /**
+   * Sends requests and keeps what the cases check: a failure for a 500 or for `secret` in the
+   * answer, and a count per status (to show the input got as far as each case means it to).
+   */
+  function prober(secret: string) {
+    const failures: string[] = [];
+    const answered: Record<number, number> = {};
+    const probe = async (
+      request: { method: string; url: string; headers: Record<string, string>; body?: unknown },
+      what: string,
+    ) => {
+      const res = await t().app.inject({
+        method: request.method as "GET",
+        url: request.url,
+        headers: {
+          ...request.headers,
+          ...(request.body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(request.body === undefined ? {} : { payload: JSON.stringify(request.body) }),
+      });
+      answered[res.statusCode] = (answered[res.statusCode] ?? 0) + 1;
+      if (res.statusCode >= 500) failures.push(`${what} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
+      if (res.body.includes(secret)) failures.push(`${what}: the secret in the answer`);
+    };
+    const count = (...statuses: number[]) =>
+      statuses.reduce((sum, status) => sum + (answered[status] ?? 0), 0);
+    return { probe, failures, count };
+  }
 
   it("never answers 500, whatever it is sent", async () => {
     const doc = (await t().app.inject({ method: "GET", url: "/openapi.json" })).json() as OpenApiDoc;
@@ -75,47 +116,21 @@ describeEachDialect("the /api surface with input of the wrong kind", (dialect) =
       model: "m",
     });
     const ids = [connection.id, randomUUID(), "not-an-id", "%00", "1"];
-    const failures: string[] = [];
-    const tally: Record<number, number> = {};
+    const { probe, failures, count } = prober("sk-fuzz-secret");
     for (const who of [t().admin, plain]) {
       for (const op of operations) {
-        const bodies: unknown[] = [undefined, ...ODD.slice(0, 6)];
-        for (const field of Object.keys(op.bodyFields)) for (const odd of ODD) bodies.push({ [field]: odd });
-        for (const id of ids) {
-          const url = op.path.replace(/\{[^}]+\}/g, encodeURIComponent(id));
-          const queries = [
-            "",
-            ...op.query.flatMap((q) =>
-              ["-1", "abc", "", "1e309", "2026-13-45"].map((v) => `?${q}=${encodeURIComponent(v)}`),
-            ),
-          ];
-          for (const query of queries) {
-            for (const body of query === "" ? bodies : [undefined]) {
-              const res = await t().app.inject({
-                method: op.method as "GET",
-                url: url + query,
-                headers: {
-                  ...who.headers,
-                  ...(body === undefined ? {} : { "content-type": "application/json" }),
-                },
-                ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-              });
-              tally[res.statusCode] = (tally[res.statusCode] ?? 0) + 1;
-              if (res.statusCode >= 500)
-                failures.push(
-                  `${op.method} ${url}${query} ${JSON.stringify(body)?.slice(0, 80)} -> ${res.statusCode} ${res.body.slice(0, 200)}`,
-                );
-              if (res.body.includes("sk-fuzz-secret"))
-                failures.push(`${op.method} ${url}: the connection's key in the answer`);
-            }
-          }
+        for (const request of requestsFor(op, ids)) {
+          await probe(
+            { ...request, method: op.method, headers: who.headers },
+            `${op.method} ${request.url} ${JSON.stringify(request.body)?.slice(0, 80)}`,
+          );
         }
       }
     }
     expect(failures).toEqual([]);
     // The inputs reached validation and the handlers, not just the auth check.
-    expect(tally[422]).toBeGreaterThan(1000);
-    expect((tally[200] ?? 0) + (tally[201] ?? 0) + (tally[204] ?? 0)).toBeGreaterThan(100);
+    expect(count(422)).toBeGreaterThan(1000);
+    expect(count(200, 201, 204)).toBeGreaterThan(100);
   }, 240_000);
 
   it("refuses text holding U+0000 with a 422 naming the field, on every dialect alike", async () => {
@@ -282,8 +297,7 @@ describeEachDialect("the /api surface with input of the wrong kind", (dialect) =
     }
 
     const odd = [
-      ...ODD,
-      1.5,
+      ...ODD_JSON_VALUES,
       "2026-13-45T99:99:99Z",
       "9999-12-31T23:59:59Z",
       "env:X",
@@ -291,27 +305,25 @@ describeEachDialect("the /api surface with input of the wrong kind", (dialect) =
       "ftp://x",
     ];
     const random = seeded(0xd00d);
-    const failures: string[] = [];
-    const answered: Record<number, number> = {};
+    const { probe, failures, count } = prober(secret);
     for (const write of writes) {
       const all = jsonPaths(write.body);
       for (let i = 0; i < all.length * 6; i++) {
         const path = all[Math.floor(random() * all.length)]!;
         const replacement = pickReplacement(random, odd);
-        const res = await t().app.inject({
-          method: write.method,
-          url: write.url,
-          headers: (write.admin ? t().admin : user).headers,
-          payload: withValueAt(write.body, path, replacement),
-        });
-        answered[res.statusCode] = (answered[res.statusCode] ?? 0) + 1;
-        const what = `${write.method} ${write.url} ${path.join(".")} = ${describeReplacement(replacement)}`;
-        if (res.statusCode >= 500) failures.push(`${what} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
-        if (res.body.includes(secret)) failures.push(`${what}: the connection's key in the answer`);
+        await probe(
+          {
+            method: write.method,
+            url: write.url,
+            headers: (write.admin ? t().admin : user).headers,
+            body: withValueAt(write.body, path, replacement),
+          },
+          `${write.method} ${write.url} ${path.join(".")} = ${describeReplacement(replacement)}`,
+        );
       }
     }
     expect(failures).toEqual([]);
     // Some got past validation into the services (a 2xx, or a conflict the database reported).
-    expect((answered[200] ?? 0) + (answered[201] ?? 0) + (answered[409] ?? 0)).toBeGreaterThan(20);
+    expect(count(200, 201, 409)).toBeGreaterThan(20);
   });
 });

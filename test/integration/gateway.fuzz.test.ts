@@ -4,6 +4,7 @@ import type { FakeUpstream } from "../support/fake-upstreams/fake-server.js";
 import {
   describeReplacement,
   FUZZ_FORMATS,
+  ODD_JSON_VALUES,
   jsonPaths,
   pickReplacement,
   seeded,
@@ -59,23 +60,7 @@ function baseRequest(model: string): Record<string, unknown> {
 
 /** Values of every JSON kind, the awkward ones included. */
 const ODD_VALUES: unknown[] = [
-  null,
-  true,
-  false,
-  0,
-  -1,
-  1.5,
-  1e308,
-  -1e308,
-  "",
-  "x",
-  "\u0000\ud83d\ude00\u2028",
-  "a".repeat(5000),
-  [],
-  [null],
-  [[]],
-  [{}],
-  {},
+  ...ODD_JSON_VALUES,
   { type: "function" },
   { role: "user" },
   "{",

@@ -6,6 +6,7 @@ import { describeEachDialect } from "../support/databases.js";
 import {
   describeReplacement,
   FUZZ_FORMATS,
+  ODD_JSON_VALUES,
   jsonPaths,
   pickReplacement,
   seeded,
@@ -25,7 +26,7 @@ import { useTestApp } from "../support/http-harness.js";
 
 const UPSTREAM_KEY = "sk-upstream-fuzz-answers-000000000000";
 
-const ODD_VALUES: unknown[] = [null, true, 0, -1, 1e308, "", "x", [], [null], {}, { type: "x" }, "\u0000"];
+const ODD_VALUES: unknown[] = [...ODD_JSON_VALUES, { type: "x" }];
 
 /** `value` (parsed JSON) with one value swapped for an odd one or removed; the description says which. */
 function mutateJson(value: unknown, random: () => number): { text: string; what: string } {

@@ -27,6 +27,7 @@ describeChatAdapterContract({
   // overloaded_error, sent as an SSE error event after the 200.
   streamError: { status: 529, isRetryable: true },
   toolCallId: /^toolu_[0-9a-f]{24}$/,
+  textWithCall: "I will call weather.",
 });
 
 describe("anthropic wire format", () => {
@@ -248,19 +249,6 @@ describe("anthropic wire format", () => {
         { setting: "temperature", message: expect.stringContaining("temperature 1 with thinking") as string },
       ]);
       expect(result.reasoning).toBe(reasoningFor(THINK));
-    });
-
-    it("a reasoning_effort that is not OpenAI's is reported, and nothing thinks", async () => {
-      const result = await anthropicAdapter.doGenerate(target(), {
-        model: MODEL,
-        messages: [{ role: "user", content: THINK }],
-        extra: { reasoning_effort: "maximum" },
-      });
-      expect(sent(fake.requests[0])).not.toHaveProperty("thinking");
-      expect(result.warnings).toEqual([
-        { setting: "reasoning_effort", message: expect.stringContaining("not one of") as string },
-      ]);
-      expect(result).not.toHaveProperty("reasoning");
     });
 
     it("a forced tool call is kept and thinking left out, reported, rather than refused by Anthropic", async () => {

@@ -29,6 +29,7 @@ describeChatAdapterContract({
   streamError: { status: 503, isRetryable: true },
   // Gemini gives calls no id: they are generated.
   toolCallId: /^call_[0-9a-f]{24}$/,
+  textWithCall: null,
 });
 
 describe("google wire format", () => {
@@ -201,35 +202,6 @@ describe("google wire format", () => {
     expect(sent(fake.requests[0]).generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 0 } });
     expect(result.reasoning).toBeUndefined();
     expect(result.text).toBe(`echo: ${THINK}`);
-  });
-
-  it("an unknown reasoning_effort is reported and not sent; the call still answers", async () => {
-    const result = await googleAdapter.doGenerate(target(), {
-      model: MODEL,
-      messages: [{ role: "user", content: THINK }],
-      extra: { reasoning_effort: "minimal" },
-    });
-    expect(result.warnings.map((w) => w.setting)).toEqual(["reasoning_effort"]);
-    expect(sent(fake.requests[0])).not.toHaveProperty("generationConfig");
-    expect(result.text).toBe(`echo: ${THINK}`);
-  });
-
-  const thinkThenCall = {
-    model: MODEL,
-    tools: [{ type: "function" as const, function: { name: "lookup", parameters: { type: "object" } } }],
-    messages: [{ role: "user" as const, content: "Please think first, then call tool" }],
-    extra: { reasoning_effort: "low" },
-  };
-
-  it("thoughts before a call leave no text, whole or streamed (the signed call part leaks nothing)", async () => {
-    // The reasoning and the call themselves are the contract's (chat-adapter-contract.ts).
-    expect((await googleAdapter.doGenerate(target(), thinkThenCall)).text).toBeNull();
-    const parts = await collectParts((await googleAdapter.doStream(target(), thinkThenCall)).parts);
-    expect(parts.map((p) => p.type).filter((type, i, all) => type !== all[i - 1])).toEqual([
-      "reasoning-delta",
-      "tool-call-delta",
-      "finish",
-    ]);
   });
 
   it("an unknown model is Google's 404, not retryable", async () => {

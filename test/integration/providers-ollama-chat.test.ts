@@ -28,6 +28,7 @@ describeChatAdapterContract({
   streamError: { status: undefined, isRetryable: false },
   // Older Ollama gives calls no id: they are generated.
   toolCallId: /^call_[0-9a-f]{24}$/,
+  textWithCall: null,
 });
 
 describe("ollama wire format", () => {
@@ -147,35 +148,6 @@ describe("ollama wire format", () => {
     expect(sent(fake.requests[0]).think).toBe(false);
     expect(parts.filter((p) => p.type === "reasoning-delta")).toEqual([]);
     expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
-  });
-
-  it("an unknown reasoning_effort is reported and think not sent; the call still answers", async () => {
-    const result = await ollamaAdapter.doGenerate(target(), {
-      model: MODEL,
-      messages: [{ role: "user", content: THINK }],
-      extra: { reasoning_effort: "minimal" },
-    });
-    expect(result.warnings.map((w) => w.setting)).toEqual(["reasoning_effort"]);
-    expect(sent(fake.requests[0])).not.toHaveProperty("think");
-    expect(result.text).toBe(`echo: ${THINK}`);
-  });
-
-  const thinkThenCall = {
-    model: MODEL,
-    tools: [{ type: "function" as const, function: { name: "lookup", parameters: { type: "object" } } }],
-    messages: [{ role: "user" as const, content: "Please think first, then call tool" }],
-    extra: { reasoning_effort: "low" },
-  };
-
-  it("thinking before a call leaves no text, whole or streamed", async () => {
-    // The reasoning and the call themselves are the contract's (chat-adapter-contract.ts).
-    expect((await ollamaAdapter.doGenerate(target(), thinkThenCall)).text).toBeNull();
-    const parts = await collectParts((await ollamaAdapter.doStream(target(), thinkThenCall)).parts);
-    expect(parts.map((p) => p.type).filter((type, i, all) => type !== all[i - 1])).toEqual([
-      "reasoning-delta",
-      "tool-call-delta",
-      "finish",
-    ]);
   });
 
   it("a model that is not pulled is Ollama's 404 with its message, not retryable", async () => {

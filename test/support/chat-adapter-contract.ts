@@ -30,6 +30,8 @@ export interface ChatContractCase {
   streamError: { status: number | undefined; isRetryable: boolean };
   /** Tool call ids: the upstream's own, or generated ones. */
   toolCallId: RegExp;
+  /** The text the fake answers beside a tool call (Anthropic's says what it will call), or null. */
+  textWithCall: string | null;
 }
 
 const TIMEOUT_MS = 2000;
@@ -201,8 +203,22 @@ export function describeChatAdapterContract(c: ChatContractCase): void {
       extra: { reasoning_effort: "low" },
     };
 
+    it("doGenerate: a reasoning_effort the format has no answer for is reported and not sent; the call answers", async () => {
+      const result = await c.adapter.doGenerate(
+        target(),
+        request({ ...thinking, extra: { reasoning_effort: "maximum" } }),
+      );
+      expect(result.warnings).toEqual([
+        { setting: "reasoning_effort", message: expect.stringContaining('not "maximum"') as string },
+      ]);
+      expect(fake.requests.at(-1)?.body).not.toContain("maximum");
+      expect(result.reasoning).toBeUndefined();
+      expect(result.text).toBe("echo: Please think first");
+    });
+
     it("doGenerate: reasoning before a tool call is kept apart from the call", async () => {
       const result = await c.adapter.doGenerate(target(), request(thinkThenCall));
+      expect(result.text).toBe(c.textWithCall);
       expect(result.reasoning).toBe(reasoningFor("Please think first, then call tool"));
       expect(result.toolCalls.map((call) => call.function.name)).toEqual(["weather"]);
       expect(result.finishReason).toBe("tool_calls");
@@ -212,6 +228,7 @@ export function describeChatAdapterContract(c: ChatContractCase): void {
       const parts = await collectParts((await c.adapter.doStream(target(), request(thinkThenCall))).parts);
       const reasoning = parts.filter((p) => p.type === "reasoning-delta");
       expect(reasoning.map((p) => p.delta).join("")).toBe(reasoningFor("Please think first, then call tool"));
+      expect(streamedText(parts)).toBe(c.textWithCall ?? "");
       expect(parts.findIndex((p) => p.type === "tool-call-delta")).toBeGreaterThan(
         parts.lastIndexOf(reasoning.at(-1)!),
       );

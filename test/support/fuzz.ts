@@ -48,6 +48,29 @@ export const FUZZ_FORMATS: FuzzFormat[] = [
   },
 ];
 
+/** Values of every JSON kind, the awkward ones included, for a field that expects something else. */
+export const ODD_JSON_VALUES: readonly unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -1e308,
+  "",
+  "x",
+  "\u0000",
+  "\ud83d\ude00\u2028",
+  "a".repeat(5000),
+  [],
+  [null],
+  [[]],
+  [{}],
+  {},
+  { a: 1 },
+];
+
 /** mulberry32: small, seeded, good enough to pick cases reproducibly. */
 export function seeded(seed: number): () => number {
   let a = seed;
@@ -68,8 +91,8 @@ export function jsonPaths(value: unknown, prefix: (string | number)[] = []): (st
   return entries.flatMap(([key, child]) => [[...prefix, key], ...jsonPaths(child, [...prefix, key])]);
 }
 
-/** Passed as the replacement to `withValueAt`: the value is removed instead. */
-export const REMOVE = Symbol("remove");
+/** As the replacement to `withValueAt` (pickReplacement picks it): the value is removed instead. */
+const REMOVE = Symbol("remove");
 
 /** A copy of `value` with the value at `path` replaced (or removed, for REMOVE). */
 export function withValueAt<T>(value: T, path: (string | number)[], replacement: unknown): T {

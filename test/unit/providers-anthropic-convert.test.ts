@@ -333,7 +333,9 @@ describe("convertToAnthropicRequest: reasoning_effort", () => {
       expect(warnings).toEqual([
         {
           setting: "reasoning_effort",
-          message: expect.stringMatching(/not one of minimal, none, low, medium, high/) as string,
+          message: expect.stringMatching(
+            /takes reasoning_effort none, minimal, low, medium, high, not /,
+          ) as string,
         },
       ]);
     }

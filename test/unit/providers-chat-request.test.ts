@@ -7,7 +7,12 @@ import { convertToOllamaRequest } from "../../src/providers/ollama/convert-to-ol
 import type { UpstreamStream } from "../../src/providers/http.js";
 import { parseDataUrl } from "../../src/providers/parse-data-url.js";
 import { parseToolArguments } from "../../src/providers/parse-tool-arguments.js";
-import { stopSequencesOf, textOf, warnUnhandledExtras } from "../../src/providers/read-chat-request.js";
+import {
+  readReasoningEffort,
+  stopSequencesOf,
+  textOf,
+  warnUnhandledExtras,
+} from "../../src/providers/read-chat-request.js";
 import {
   chatStreamParts,
   startChatStream,
@@ -84,6 +89,39 @@ describe("request readers", () => {
     warnUnhandledExtras(request, ["seed"], "X", warnings);
     warnUnhandledExtras(request, ["seed"], "X", warnings);
     expect(warnings.list).toEqual([{ setting: "n", message: "X does not support n; it was not sent" }]);
+  });
+
+  it("readReasoningEffort gives a level the format takes; not sent or null is nothing; any other value is reported", () => {
+    const levels = ["none", "low", "high"] as const;
+    const read = (effort: unknown) => {
+      const warnings = new ChatWarnings();
+      const level = readReasoningEffort(
+        {
+          model: "m",
+          messages: [],
+          ...(effort === undefined ? {} : { extra: { reasoning_effort: effort } }),
+        },
+        levels,
+        "X",
+        warnings,
+      );
+      return { level, warnings: warnings.list };
+    };
+    expect(read("low")).toEqual({ level: "low", warnings: [] });
+    expect(read("none")).toEqual({ level: "none", warnings: [] });
+    expect(read(undefined)).toEqual({ level: undefined, warnings: [] });
+    expect(read(null)).toEqual({ level: undefined, warnings: [] });
+    for (const effort of ["medium", "LOW", 1, { effort: "low" }]) {
+      expect(read(effort)).toEqual({
+        level: undefined,
+        warnings: [
+          {
+            setting: "reasoning_effort",
+            message: `X takes reasoning_effort none, low, high, not ${JSON.stringify(effort)}; it was not sent`,
+          },
+        ],
+      });
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import type { ChatRequest } from "../chat-spec.js";
 import type { ChatWarnings } from "../chat-warnings.js";
-import { maxTokensOf } from "../read-chat-request.js";
+import { maxTokensOf, readReasoningEffort } from "../read-chat-request.js";
 import type { AnthropicToolChoice } from "./prepare-anthropic-tools.js";
 
 export interface AnthropicThinking {
@@ -10,12 +10,11 @@ export interface AnthropicThinking {
 
 /**
  * LiteLLM's budgets, so a caller moving between the two gateways reasons as much; low is the
- * smallest budget Anthropic accepts.
+ * smallest budget Anthropic accepts. "none" and "minimal" ask for no reasoning, which is what
+ * Anthropic does unasked.
  */
-const BUDGET_OF_EFFORT: Readonly<Record<string, number>> = { low: 1024, medium: 2048, high: 4096 };
-
-/** Efforts that ask for no reasoning, which is what Anthropic does unasked. */
-const WITHOUT_THINKING: readonly string[] = ["minimal", "none"];
+const BUDGET_OF_EFFORT = { none: undefined, minimal: undefined, low: 1024, medium: 2048, high: 4096 };
+const EFFORTS = Object.keys(BUDGET_OF_EFFORT) as (keyof typeof BUDGET_OF_EFFORT)[];
 
 /** Anthropic refuses a lower top_p with thinking on (temperature may only be its default, 1). */
 const THINKING_MIN_TOP_P = 0.95;
@@ -39,18 +38,9 @@ export function prepareAnthropicThinking(
   defaultMaxTokens: number,
   warnings: ChatWarnings,
 ): AnthropicThinkingSettings | undefined {
-  const effort = request.extra?.reasoning_effort;
-  if (effort === undefined || effort === null) return undefined;
-  if (typeof effort === "string" && WITHOUT_THINKING.includes(effort)) return undefined;
-  const budget =
-    typeof effort === "string" && Object.hasOwn(BUDGET_OF_EFFORT, effort)
-      ? BUDGET_OF_EFFORT[effort]
-      : undefined;
-  if (budget === undefined) {
-    const known = [...WITHOUT_THINKING, ...Object.keys(BUDGET_OF_EFFORT)].join(", ");
-    warnings.add("reasoning_effort", `reasoning_effort is not one of ${known}; it was not sent`);
-    return undefined;
-  }
+  const effort = readReasoningEffort(request, EFFORTS, "Anthropic", warnings);
+  const budget = effort === undefined ? undefined : BUDGET_OF_EFFORT[effort];
+  if (budget === undefined) return undefined;
   // Anthropic refuses thinking with a forced tool call. The call is kept: a caller that forces one
   // depends on getting it, while reasoning only makes the answer better.
   if (toolChoice?.type === "any" || toolChoice?.type === "tool") {

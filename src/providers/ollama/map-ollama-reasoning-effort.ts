@@ -1,7 +1,8 @@
 import type { ChatRequest } from "../chat-spec.js";
 import type { ChatWarnings } from "../chat-warnings.js";
+import { readReasoningEffort } from "../read-chat-request.js";
 
-const EFFORTS: readonly unknown[] = ["low", "medium", "high"];
+const EFFORTS = ["none", "low", "medium", "high"] as const;
 
 /**
  * OpenAI's `reasoning_effort` (an extra) -> Ollama's `think`: true for low, medium and high, false
@@ -12,17 +13,10 @@ const EFFORTS: readonly unknown[] = ["low", "medium", "high"];
  * medium), so the level is given up for a value that does not fail on the model
  * (docs.ollama.com/capabilities/thinking). A model that cannot think refuses true too ("does not
  * support thinking"), as OpenAI refuses reasoning_effort for a model without reasoning: that error
- * is the caller's to see. Any other value is reported and nothing sent; undefined when there is
- * nothing to send.
+ * is the caller's to see. Any other value is reported (see readReasoningEffort); undefined when
+ * there is nothing to send.
  */
 export function mapOllamaReasoningEffort(request: ChatRequest, warnings: ChatWarnings): boolean | undefined {
-  const effort = request.extra?.reasoning_effort;
-  if (effort === undefined || effort === null) return undefined;
-  if (effort === "none") return false;
-  if (EFFORTS.includes(effort)) return true;
-  warnings.add(
-    "reasoning_effort",
-    `Ollama has no think value for reasoning_effort ${JSON.stringify(effort)} (none, low, medium or high); it was not sent`,
-  );
-  return undefined;
+  const effort = readReasoningEffort(request, EFFORTS, "Ollama", warnings);
+  return effort === undefined ? undefined : effort !== "none";
 }

@@ -7,6 +7,7 @@ import type {
 } from "../chat-spec.js";
 import { ProviderError, sanitizeUpstreamText } from "../errors.js";
 import { isRecord } from "../http.js";
+import { optionalString } from "../read-model-fields.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
 
 /**
@@ -112,8 +113,7 @@ export function parseOpenAIChunk(
  * Undefined when there is none, so a chunk of only `"reasoning_content": null` adds no part.
  */
 export function readReasoning(message: Record<string, unknown>): string | undefined {
-  const value = message.reasoning_content ?? message.reasoning;
-  return typeof value === "string" && value.length > 0 ? value : undefined;
+  return optionalString(message.reasoning_content ?? message.reasoning);
 }
 
 /**
@@ -121,8 +121,7 @@ export function readReasoning(message: Record<string, unknown>): string | undefi
  * none, so the role chunk's `"refusal": ""` or `null` adds no part.
  */
 export function readRefusal(message: Record<string, unknown>): string | undefined {
-  const value = message.refusal;
-  return typeof value === "string" && value.length > 0 ? value : undefined;
+  return optionalString(message.refusal);
 }
 
 /**
