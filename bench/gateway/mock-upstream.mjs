@@ -32,7 +32,7 @@ const completionBody = Buffer.from(
 const chunk = (choices, extra = {}) =>
   `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created, model: MODEL, choices, ...extra })}\n\n`;
 
-const streamBody = Buffer.from(
+export const streamBody = Buffer.from(
   [
     chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]),
     ...CONTENT_PIECES.map((piece) => chunk([{ index: 0, delta: { content: piece }, finish_reason: null }])),

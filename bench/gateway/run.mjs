@@ -862,7 +862,7 @@ async function main() {
   const syRss = sy ? [`idle ${fmt(rssKb(sy.entry.child.pid) / 1024, 1)}`] : [];
 
   // Sanity check and warmup once per target; then the measured scenarios, in rounds that go through
-  // every target in turn (BENCH_ROUNDS), so a slow minute of a shared machine falls on all of them.
+  // every target (BENCH_ROUNDS), so a slow minute of a shared machine falls on all of them.
   const ready = [];
   for (const target of targets) {
     try {
@@ -887,10 +887,14 @@ async function main() {
     ready.push(target);
   }
 
+  // Each scenario runs on every target in turn, so the runs compared are seconds apart, not a
+  // target's whole round; every other round in the opposite order, so no target always goes first
+  // (see "Measuring on a noisy machine" in bench/README.md).
   const runs = new Map();
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const target of ready) {
-      for (const scenario of SCENARIOS) {
+    const order = round % 2 === 1 ? ready : [...ready].reverse();
+    for (const scenario of SCENARIOS) {
+      for (const target of order) {
         await sleep(PAUSE_MS);
         const sample = scenario.connections === HIGH ? startRssSampler(target.pid) : undefined;
         const cpuBefore = cpuSeconds(target.pid);
