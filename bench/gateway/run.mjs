@@ -658,7 +658,7 @@ function buildReport({ date, targets, results, runs, ttfc, rss, syRss, notes, us
     `- load average before the run: ${loadBefore.map((n) => n.toFixed(2)).join(" / ")} (1/5/15 min; above 0 means something else was using the CPUs)`,
   );
   lines.push(
-    `- load: autocannon (in the bench's own process, one thread), pipelining 1, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warmup per mode at ${WARMUP_CONNECTIONS} conns${ROUNDS > 1 ? `; ${ROUNDS} rounds through every target in turn, each row the round with the median req/s` : ""}; all servers on 127.0.0.1 of the same machine, so the load generator, the mock and the target share its CPUs`,
+    `- load: autocannon (in the bench's own process, one thread), pipelining 1, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warmup per mode at ${WARMUP_CONNECTIONS} conns${ROUNDS > 1 ? `; ${ROUNDS} rounds, each scenario on every target in turn (every other round in the opposite order), each row the round with the median req/s` : ""}; all servers on 127.0.0.1 of the same machine, so the load generator, the mock and the target share its CPUs`,
   );
   lines.push(
     `- first chunk: ${TTFC_N} sequential streaming requests per target (undici, one keep-alive connection), p50 time to the first body byte`,
