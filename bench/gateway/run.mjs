@@ -10,7 +10,8 @@
 // BENCH_TTFC_N (sequential streaming requests per target for the first-chunk time, default 200),
 // BENCH_CONNECTIONS (the loaded scenario, default 50), BENCH_TIMEOUT_SECONDS (hard limit for the
 // whole run; default from the others), BENCH_LOG_DIR, BENCH_CPU_PROF, BENCH_BASELINE (a second
-// checkout measured in the same rounds: an A/B of two builds). Only 127.0.0.1 is used.
+// checkout measured in the same rounds: an A/B of two builds), BENCH_BASELINE_ENV (settings for the
+// baseline only: an A/B of a setting). Only 127.0.0.1 is used.
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -77,6 +78,21 @@ if (BASELINE_ROOT && !SELECTED.has("switchyard"))
   throw new Error(
     "BENCH_BASELINE compares with this checkout's Switchyard: keep switchyard in BENCH_TARGETS",
   );
+// BENCH_BASELINE_ENV=NAME=VALUE[,NAME=VALUE...]: set in the baseline's environment only, so that
+// BENCH_BASELINE=. compares a setting on the same build (e.g. SWITCHYARD_HEAP_TUNING=true).
+const BASELINE_ENV = Object.fromEntries(
+  (process.env.BENCH_BASELINE_ENV ?? "")
+    .split(",")
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.length > 0)
+    .map((pair) => {
+      const at = pair.indexOf("=");
+      if (at <= 0) throw new Error(`BENCH_BASELINE_ENV: "${pair}" is not NAME=VALUE`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+);
+if (Object.keys(BASELINE_ENV).length > 0 && !BASELINE_ROOT)
+  throw new Error("BENCH_BASELINE_ENV applies to the baseline: set BENCH_BASELINE too");
 const TARGET_COUNT = SELECTED.size + (BASELINE_ROOT ? 1 : 0);
 // When set, every child's whole output is also written to <dir>/<name>.log; BENCH_CPU_PROF=<dir>
 // runs Switchyard with --cpu-prof into that directory (written when it stops).
@@ -518,7 +534,7 @@ async function startMinimalProxy(mockPort) {
   return { entry, port: Number(port) };
 }
 
-async function startSwitchyard(tmp, mockPort, fromRoot = root, name = "switchyard") {
+async function startSwitchyard(tmp, mockPort, fromRoot = root, name = "switchyard", extraEnv = {}) {
   const dataDir = path.join(tmp, name);
   fs.mkdirSync(dataDir, { recursive: true });
   const dbFile = path.join(dataDir, "bench.db");
@@ -538,11 +554,18 @@ async function startSwitchyard(tmp, mockPort, fromRoot = root, name = "switchyar
     SWITCHYARD_SHUTDOWN_TIMEOUT_MS: "3000",
     SWITCHYARD_MASTER_KEY: randomBytes(32).toString("base64"),
   });
+  Object.assign(env, extraEnv);
   const profiling = CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
+  // The heap tuning's young-generation cap is a node flag (src/cli/tune-heap.ts): given here, as the
+  // README tells a deployment to give it, so the bench measures the whole of the tuning.
+  const heapTuning = ["1", "true", "yes", "on"].includes(
+    (env.SWITCHYARD_HEAP_TUNING ?? "").trim().toLowerCase(),
+  );
   const entry = startChild(
     name,
     [
       ...(fromRoot === root ? profiling : []),
+      ...(heapTuning ? ["--max-semi-space-size=8"] : []),
       "--import",
       pathToFileURL(path.join(here, "exit-with-parent.mjs")).href,
       path.join(fromRoot, "dist/cli/main.js"),
@@ -798,10 +821,11 @@ async function main() {
     });
   }
   const baseline = BASELINE_ROOT
-    ? await startSwitchyard(tmp, mock.port, BASELINE_ROOT, "switchyard-baseline")
+    ? await startSwitchyard(tmp, mock.port, BASELINE_ROOT, "switchyard-baseline", BASELINE_ENV)
     : undefined;
   if (baseline) {
-    const label = `Switchyard baseline (${describeCheckout(BASELINE_ROOT)})`;
+    const settings = Object.entries(BASELINE_ENV).map(([name, value]) => `${name}=${value}`);
+    const label = `Switchyard baseline (${describeCheckout(BASELINE_ROOT)}${settings.length > 0 ? `, ${settings.join(" ")}` : ""})`;
     log(`${label} on 127.0.0.1:${baseline.port} (pid ${baseline.entry.child.pid})`);
     notes.push(
       `${label}: ${BASELINE_ROOT}, measured in the same rounds as Switchyard (${describeCheckout(root)})`,

@@ -19,8 +19,8 @@ export function serveCommand(): Command {
     .option("--no-migrate", "do not apply pending migrations at start")
     .action(async (flags: ServeFlags) => {
       const config = configFromFlags(flags);
-      if (config.heapTuning) tuneHeapForMemory();
       const sy = await composeSwitchyard(config, { migrate: flags.migrate });
+      if (config.heapTuning) tuneHeapForMemory({ logger: sy.logger });
       const server = await startHttpServer(sy).catch(async (error: unknown) => {
         await sy.close();
         throw error;
