@@ -92,7 +92,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 const current = await loadBuild(here);
 const baselineRoot = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
 const runs = [
-  { label: `this checkout (${here})`, run: () => current.stream(), times: [] },
+  { label: `this checkout (${here})`, run: current.stream, times: [] },
   ...(baselineRoot
     ? [{ label: `baseline (${baselineRoot})`, run: (await loadBuild(baselineRoot)).stream, times: [] }]
     : []),

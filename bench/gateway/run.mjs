@@ -558,9 +558,9 @@ async function startSwitchyard(tmp, mockPort, fromRoot = root, name = "switchyar
   const profiling = CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
   // The heap tuning's young-generation cap is a node flag (src/cli/tune-heap.ts): given here, as the
   // README tells a deployment to give it, so the bench measures the whole of the tuning.
-  const heapTuning = ["1", "true", "yes", "on"].includes(
-    (env.SWITCHYARD_HEAP_TUNING ?? "").trim().toLowerCase(),
-  );
+  // Read by Switchyard's own config (this checkout's build), so the bench agrees with it on every spelling.
+  const { loadConfig } = await import(pathToFileURL(path.join(root, "dist/config.js")).href);
+  const { heapTuning } = loadConfig({ SWITCHYARD_HEAP_TUNING: env.SWITCHYARD_HEAP_TUNING });
   const entry = startChild(
     name,
     [

@@ -1,4 +1,5 @@
 import v8 from "node:v8";
+import type { Logger } from "../logger.js";
 
 /**
  * V8 heap settings that trade CPU for memory, applied by `serve` when SWITCHYARD_HEAP_TUNING is on
@@ -24,7 +25,7 @@ export const YOUNG_GENERATION_FLAG = "--max-semi-space-size=8";
 const CAPPED_YOUNG_GENERATION_BYTES = 16 * 1024 * 1024;
 
 export interface HeapTuningDeps {
-  logger: { info(fields: object, message: string): void; warn(fields: object, message: string): void };
+  logger: Pick<Logger, "info" | "warn">;
   /** v8.setFlagsFromString, unless a test stands in. */
   setFlags?: (flag: string) => void;
   /** The young generation's size now (V8's new space); read once the modules are loaded. */

@@ -36,6 +36,9 @@ const Message = Type.Union([
   Type.Object({ role: Type.Literal("tool"), content: Content, tool_call_id: Type.String() }),
 ]);
 
+/** `model` is recorded in usage, and PostgreSQL cannot store U+0000 (see fieldWithNul). */
+const WITHOUT_NUL = "^[^\\u0000]*$";
+
 /**
  * An optional field that may also be null, as OpenAI's API takes it (its Python SDK sends an explicit
  * `None` as null). The gateway reads null as not sent (see toChatRequest).
@@ -49,8 +52,7 @@ export const ChatCompletionRequest = Type.Object(
     model: Type.String({
       minLength: 1,
       maxLength: 400,
-      // Recorded in usage, and PostgreSQL cannot store U+0000 (see fieldWithNul).
-      pattern: "^[^\\u0000]*$",
+      pattern: WITHOUT_NUL,
       description: "`<connection name>/<model>`, or a model on the caller's resolved connection",
     }),
     messages: Type.Array(Message, { minItems: 1 }),
@@ -110,7 +112,7 @@ export type ChatCompletionRequest = Static<typeof ChatCompletionRequest>;
 
 export const EmbeddingsRequest = Type.Object(
   {
-    model: Type.String({ minLength: 1, maxLength: 400, pattern: "^[^\\u0000]*$" }),
+    model: Type.String({ minLength: 1, maxLength: 400, pattern: WITHOUT_NUL }),
     input: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, maxItems: 2048 })]),
     dimensions: Type.Optional(Type.Integer({ minimum: 1 })),
     encoding_format: Type.Optional(Type.Union([Type.Literal("float"), Type.Literal("base64")])),

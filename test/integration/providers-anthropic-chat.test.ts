@@ -1,10 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { anthropicAdapter } from "../../src/providers/anthropic/anthropic-adapter.js";
-import type { ChatRequest, ChatStreamPart } from "../../src/providers/chat-spec.js";
+import type { ChatRequest } from "../../src/providers/chat-spec.js";
 import { createProviderDispatchers } from "../../src/providers/dispatchers.js";
 import type { ProviderTarget } from "../../src/providers/spec.js";
 import { describeChatAdapterContract } from "../support/chat-adapter-contract.js";
-import { collectParts, providerFailure, streamedText } from "../support/chat-stream-parts.js";
+import {
+  collectParts,
+  providerFailure,
+  streamedReasoning,
+  streamedText,
+} from "../support/chat-stream-parts.js";
 import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
 import { reasoningFor } from "../support/fake-upstreams/echo-chat.js";
 import type { FakeUpstream, RecordedRequest } from "../support/fake-upstreams/fake-server.js";
@@ -183,11 +188,6 @@ describe("anthropic wire format", () => {
       type: "function",
       function: { name: "weather", parameters: { type: "object" } },
     };
-    const reasoningOf = (parts: ChatStreamPart[]) =>
-      parts
-        .filter((p) => p.type === "reasoning-delta")
-        .map((p) => p.delta)
-        .join("");
 
     it("low: thinking with a budget of 1024 under the caller's max_tokens, the reasoning kept apart", async () => {
       const result = await anthropicAdapter.doGenerate(target(), {
@@ -221,7 +221,7 @@ describe("anthropic wire format", () => {
         stream: true,
       });
       expect(stream.warnings.map((w) => w.setting)).toEqual(["max_tokens"]);
-      expect(reasoningOf(parts)).toBe(reasoningFor(THINK));
+      expect(streamedReasoning(parts)).toBe(reasoningFor(THINK));
       expect(streamedText(parts)).toBe(`echo: ${THINK}`);
     });
 
@@ -276,7 +276,7 @@ describe("anthropic wire format", () => {
       expect(result).toMatchObject({ reasoning: reasoningFor(text), text: `echo: ${text}`, warnings: [] });
 
       const parts = await collectParts((await anthropicAdapter.doStream(target(), request)).parts);
-      expect(reasoningOf(parts)).toBe(reasoningFor(text));
+      expect(streamedReasoning(parts)).toBe(reasoningFor(text));
       expect(streamedText(parts)).toBe(`echo: ${text}`);
       expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
     });
@@ -303,7 +303,7 @@ describe("anthropic wire format", () => {
       });
 
       const parts = await collectParts((await anthropicAdapter.doStream(target(), request)).parts);
-      expect(reasoningOf(parts)).toBe(reasoningFor(`${THINK} and call tool`));
+      expect(streamedReasoning(parts)).toBe(reasoningFor(`${THINK} and call tool`));
       const kinds = parts.map((p) => p.type).filter((type, i, all) => type !== all[i - 1]);
       expect(kinds).toEqual(["reasoning-delta", "text-delta", "tool-call-delta", "finish"]);
       expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "tool_calls" });

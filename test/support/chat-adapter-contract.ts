@@ -2,7 +2,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import type { ChatAdapter, ChatRequest } from "../../src/providers/chat-spec.js";
 import { createProviderDispatchers } from "../../src/providers/dispatchers.js";
 import type { ProviderTarget, ProviderType } from "../../src/providers/spec.js";
-import { collectParts, partsUntilThrow, providerFailure, streamedText } from "./chat-stream-parts.js";
+import {
+  collectParts,
+  partsUntilThrow,
+  providerFailure,
+  streamedReasoning,
+  streamedText,
+} from "./chat-stream-parts.js";
 import { reasoningFor, SLOW_CHUNKS } from "./fake-upstreams/echo-chat.js";
 import type { FakeMode, FakeUpstream, FakeUpstreamOptions } from "./fake-upstreams/fake-server.js";
 
@@ -189,7 +195,7 @@ export function describeChatAdapterContract(c: ChatContractCase): void {
       const parts = await collectParts(stream.parts);
       const reasoning = parts.filter((p) => p.type === "reasoning-delta");
       expect(reasoning.length).toBeGreaterThan(1);
-      expect(reasoning.map((p) => p.delta).join("")).toBe(reasoningFor("Please think first"));
+      expect(streamedReasoning(parts)).toBe(reasoningFor("Please think first"));
       const firstText = parts.findIndex((p) => p.type === "text-delta");
       expect(firstText).toBeGreaterThan(parts.lastIndexOf(reasoning.at(-1)!));
       expect(streamedText(parts)).toBe("echo: Please think first");
@@ -227,7 +233,7 @@ export function describeChatAdapterContract(c: ChatContractCase): void {
     it("doStream: reasoning deltas before the tool call's deltas, then one finish", async () => {
       const parts = await collectParts((await c.adapter.doStream(target(), request(thinkThenCall))).parts);
       const reasoning = parts.filter((p) => p.type === "reasoning-delta");
-      expect(reasoning.map((p) => p.delta).join("")).toBe(reasoningFor("Please think first, then call tool"));
+      expect(streamedReasoning(parts)).toBe(reasoningFor("Please think first, then call tool"));
       expect(streamedText(parts)).toBe(c.textWithCall ?? "");
       expect(parts.findIndex((p) => p.type === "tool-call-delta")).toBeGreaterThan(
         parts.lastIndexOf(reasoning.at(-1)!),

@@ -516,6 +516,13 @@ function ev(event: string, data: unknown): SseEvent {
   return { event, data: JSON.stringify(data) };
 }
 
+/** A content block's events, as Anthropic sends them (the event name repeated as the data's type). */
+const blockStart = (index: number, block: Record<string, unknown>) =>
+  ev("content_block_start", { type: "content_block_start", index, content_block: block });
+const blockDelta = (index: number, delta: Record<string, unknown>) =>
+  ev("content_block_delta", { type: "content_block_delta", index, delta });
+const blockStop = (index: number) => ev("content_block_stop", { type: "content_block_stop", index });
+
 function run(events: SseEvent[]): { parts: ChatStreamPart[]; parser: AnthropicStreamParser } {
   const parser = new AnthropicStreamParser("api.anthropic.com/v1/messages");
   const parts = events.flatMap((e) => parser.push(e));
@@ -532,44 +539,16 @@ describe("AnthropicStreamParser", () => {
   it("translates Anthropic's event sequence (ping included) into parts, one finish last", () => {
     const { parts, parser } = run([
       start,
-      ev("content_block_start", {
-        type: "content_block_start",
-        index: 0,
-        content_block: { type: "text", text: "" },
-      }),
+      blockStart(0, { type: "text", text: "" }),
       ev("ping", { type: "ping" }),
-      ev("content_block_delta", {
-        type: "content_block_delta",
-        index: 0,
-        delta: { type: "text_delta", text: "Hel" },
-      }),
-      ev("content_block_delta", {
-        type: "content_block_delta",
-        index: 0,
-        delta: { type: "text_delta", text: "lo" },
-      }),
-      ev("content_block_stop", { type: "content_block_stop", index: 0 }),
-      ev("content_block_start", {
-        type: "content_block_start",
-        index: 1,
-        content_block: { type: "tool_use", id: "toolu_9", name: "weather", input: {} },
-      }),
-      ev("content_block_delta", {
-        type: "content_block_delta",
-        index: 1,
-        delta: { type: "input_json_delta", partial_json: "" },
-      }),
-      ev("content_block_delta", {
-        type: "content_block_delta",
-        index: 1,
-        delta: { type: "input_json_delta", partial_json: '{"city":' },
-      }),
-      ev("content_block_delta", {
-        type: "content_block_delta",
-        index: 1,
-        delta: { type: "input_json_delta", partial_json: '"Paris"}' },
-      }),
-      ev("content_block_stop", { type: "content_block_stop", index: 1 }),
+      blockDelta(0, { type: "text_delta", text: "Hel" }),
+      blockDelta(0, { type: "text_delta", text: "lo" }),
+      blockStop(0),
+      blockStart(1, { type: "tool_use", id: "toolu_9", name: "weather", input: {} }),
+      blockDelta(1, { type: "input_json_delta", partial_json: "" }),
+      blockDelta(1, { type: "input_json_delta", partial_json: '{"city":' }),
+      blockDelta(1, { type: "input_json_delta", partial_json: '"Paris"}' }),
+      blockStop(1),
       ev("message_delta", {
         type: "message_delta",
         delta: { stop_reason: "tool_use", stop_sequence: null },
@@ -596,12 +575,8 @@ describe("AnthropicStreamParser", () => {
   it("gives a tool call without input deltas the arguments {}", () => {
     const { parts } = run([
       start,
-      ev("content_block_start", {
-        type: "content_block_start",
-        index: 0,
-        content_block: { type: "tool_use", id: "toolu_a", name: "now", input: {} },
-      }),
-      ev("content_block_stop", { type: "content_block_stop", index: 0 }),
+      blockStart(0, { type: "tool_use", id: "toolu_a", name: "now", input: {} }),
+      blockStop(0),
       ev("message_delta", {
         type: "message_delta",
         delta: { stop_reason: "tool_use" },
@@ -618,49 +593,20 @@ describe("AnthropicStreamParser", () => {
   it("thinking_delta -> reasoning-delta, before the text; signature_delta, empty pieces and redacted_thinking skipped", () => {
     const { parts } = run([
       start,
-      ev("content_block_start", {
-        type: "content_block_start",
-        index: 0,
-        content_block: { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix" },
+      blockStart(0, { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix" }),
+      blockStop(0),
+      blockStart(1, { type: "thinking", thinking: "" }),
+      blockDelta(1, { type: "thinking_delta", thinking: "Let me " }),
+      blockDelta(1, { type: "thinking_delta", thinking: "" }),
+      blockDelta(1, { type: "thinking_delta", thinking: "think" }),
+      blockDelta(1, {
+        type: "signature_delta",
+        signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pk",
       }),
-      ev("content_block_stop", { type: "content_block_stop", index: 0 }),
-      ev("content_block_start", {
-        type: "content_block_start",
-        index: 1,
-        content_block: { type: "thinking", thinking: "" },
-      }),
-      ev("content_block_delta", {
-        type: "content_block_delta",
-        index: 1,
-        delta: { type: "thinking_delta", thinking: "Let me " },
-      }),
-      ev("content_block_delta", {
-        type: "content_block_delta",
-        index: 1,
-        delta: { type: "thinking_delta", thinking: "" },
-      }),
-      ev("content_block_delta", {
-        type: "content_block_delta",
-        index: 1,
-        delta: { type: "thinking_delta", thinking: "think" },
-      }),
-      ev("content_block_delta", {
-        type: "content_block_delta",
-        index: 1,
-        delta: { type: "signature_delta", signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pk" },
-      }),
-      ev("content_block_stop", { type: "content_block_stop", index: 1 }),
-      ev("content_block_start", {
-        type: "content_block_start",
-        index: 2,
-        content_block: { type: "text", text: "" },
-      }),
-      ev("content_block_delta", {
-        type: "content_block_delta",
-        index: 2,
-        delta: { type: "text_delta", text: "Yes." },
-      }),
-      ev("content_block_stop", { type: "content_block_stop", index: 2 }),
+      blockStop(1),
+      blockStart(2, { type: "text", text: "" }),
+      blockDelta(2, { type: "text_delta", text: "Yes." }),
+      blockStop(2),
       ev("message_delta", {
         type: "message_delta",
         delta: { stop_reason: "end_turn" },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChatRequest, ChatStreamPart } from "../../src/providers/chat-spec.js";
 import { ProviderError } from "../../src/providers/errors.js";
+import { finishPart, wholeToolCallPart } from "../support/chat-stream-parts.js";
 import { convertToGoogleRequest } from "../../src/providers/google/convert-to-google-request.js";
 import { SKIP_THOUGHT_SIGNATURE } from "../../src/providers/google/convert-to-google-messages.js";
 import { googleModelPath } from "../../src/providers/google/google-model-path.js";
@@ -452,18 +453,8 @@ describe("GoogleStreamParser", () => {
       { type: "text-delta", delta: "Let me " },
       { type: "reasoning-delta", delta: "thinking" },
       { type: "text-delta", delta: "check." },
-      {
-        type: "tool-call-delta",
-        index: 0,
-        id: expect.stringMatching(/^call_/) as string,
-        name: "weather",
-        argumentsDelta: '{"city":"Paris"}',
-      },
-      {
-        type: "finish",
-        finishReason: "tool_calls",
-        usage: { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 },
-      },
+      wholeToolCallPart("weather", '{"city":"Paris"}'),
+      finishPart("tool_calls", 9, 6),
     ]);
   });
 
@@ -503,31 +494,15 @@ describe("GoogleStreamParser", () => {
     expect(parts).toEqual([
       { type: "reasoning-delta", delta: "Which " },
       { type: "reasoning-delta", delta: "tool?" },
-      {
-        type: "tool-call-delta",
-        index: 0,
-        id: expect.stringMatching(/^call_/) as string,
-        name: "now",
-        argumentsDelta: "{}",
-      },
-      {
-        type: "finish",
-        finishReason: "tool_calls",
-        usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 },
-      },
+      wholeToolCallPart("now", "{}"),
+      finishPart("tool_calls", 2, 3),
     ]);
   });
 
   it("MAX_TOKENS -> length; a blocked prompt -> content_filter", () => {
     const parser = new GoogleStreamParser(where);
     parser.push(chunk({ candidates: [{ content: { parts: [{ text: "a" }] }, finishReason: "MAX_TOKENS" }] }));
-    expect(parser.end()).toEqual([
-      {
-        type: "finish",
-        finishReason: "length",
-        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-      },
-    ]);
+    expect(parser.end()).toEqual([finishPart("length", 0, 0)]);
     const blocked = new GoogleStreamParser(where);
     expect(blocked.push(chunk({ promptFeedback: { blockReason: "PROHIBITED_CONTENT" } }))).toEqual([]);
     expect(blocked.end()[0]).toMatchObject({ type: "finish", finishReason: "content_filter" });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChatRequest, ChatStreamPart } from "../../src/providers/chat-spec.js";
 import { ProviderError } from "../../src/providers/errors.js";
+import { finishPart, wholeToolCallPart } from "../support/chat-stream-parts.js";
 import { convertToOllamaRequest } from "../../src/providers/ollama/convert-to-ollama-request.js";
 import { mapOllamaFinishReason } from "../../src/providers/ollama/map-ollama-finish-reason.js";
 import { parseOllamaResponse } from "../../src/providers/ollama/parse-ollama-response.js";
@@ -315,18 +316,8 @@ describe("OllamaStreamParser", () => {
     expect(parts).toEqual([
       { type: "text-delta", delta: "Hel" },
       { type: "text-delta", delta: "lo" },
-      {
-        type: "tool-call-delta",
-        index: 0,
-        id: expect.stringMatching(/^call_/) as string,
-        name: "now",
-        argumentsDelta: "{}",
-      },
-      {
-        type: "finish",
-        finishReason: "tool_calls",
-        usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
-      },
+      wholeToolCallPart("now", "{}"),
+      finishPart("tool_calls", 5, 3),
     ]);
   });
 
@@ -355,18 +346,8 @@ describe("OllamaStreamParser", () => {
       { type: "reasoning-delta", delta: "see." },
       { type: "text-delta", delta: "Hi" },
       { type: "reasoning-delta", delta: "Now the tool." },
-      {
-        type: "tool-call-delta",
-        index: 0,
-        id: expect.stringMatching(/^call_/) as string,
-        name: "now",
-        argumentsDelta: "{}",
-      },
-      {
-        type: "finish",
-        finishReason: "tool_calls",
-        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-      },
+      wholeToolCallPart("now", "{}"),
+      finishPart("tool_calls", 0, 0),
     ]);
   });
 

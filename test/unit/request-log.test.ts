@@ -1,24 +1,9 @@
 import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
 import { registerRequestLog } from "../../src/http/plugins/request-log.js";
-import { createLogger } from "../../src/logger.js";
+import { type LogLevel, recordingLogger } from "../support/recording-logger.js";
 
-type Level = "debug" | "info" | "warn" | "error";
-const LEVEL_NAMES: Record<number, Level> = { 20: "debug", 30: "info", 40: "warn", 50: "error" };
-
-/** The project's own logger at `level`, writing into an array. */
-function recordingLogger(level: Level) {
-  const lines: { level: Level; line: Record<string, unknown>; msg: string }[] = [];
-  const destination = {
-    write(text: string) {
-      const { level: number, msg, ...line } = JSON.parse(text) as Record<string, unknown>;
-      lines.push({ level: LEVEL_NAMES[number as number]!, line, msg: msg as string });
-    },
-  };
-  return { lines, logger: createLogger({ level, destination }) };
-}
-
-async function appAt(level: Level) {
+async function appAt(level: LogLevel) {
   const recorded = recordingLogger(level);
   const app = Fastify();
   registerRequestLog(app, recorded.logger);

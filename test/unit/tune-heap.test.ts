@@ -1,19 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { recordingLogger } from "../support/recording-logger.js";
 import { OLD_GENERATION_FLAG, YOUNG_GENERATION_FLAG, tuneHeapForMemory } from "../../src/cli/tune-heap.js";
 
 const MB = 1024 * 1024;
-
-function logger() {
-  const lines: { level: string; fields: unknown; message: string }[] = [];
-  return {
-    lines,
-    logger: {
-      info: (fields: object, message: string) => void lines.push({ level: "info", fields, message }),
-      warn: (fields: object, message: string) => void lines.push({ level: "warn", fields, message }),
-    },
-  };
-}
 
 /** The young generation's size, in MB, of a node process that allocated enough survivors to grow it to its maximum. */
 function youngGenerationAfterGrowth(nodeFlags: string[], runtimeFlag?: string): number {
@@ -35,7 +25,7 @@ function youngGenerationAfterGrowth(nodeFlags: string[], runtimeFlag?: string): 
 describe("tuneHeapForMemory", () => {
   it("sets the old generation's growth and says so when the young generation was capped at start", () => {
     const set: string[] = [];
-    const log = logger();
+    const log = recordingLogger("info");
     tuneHeapForMemory({
       logger: log.logger,
       setFlags: (f) => void set.push(f),
@@ -43,16 +33,16 @@ describe("tuneHeapForMemory", () => {
     });
     expect(set).toEqual([OLD_GENERATION_FLAG]);
     expect(log.lines).toEqual([
-      expect.objectContaining({ level: "info", fields: { youngGenerationMb: 16 } }),
+      expect.objectContaining({ level: "info", line: expect.objectContaining({ youngGenerationMb: 16 }) }),
     ]);
   });
 
   it("warns, naming the node flag, when the young generation was not capped at start", () => {
-    const log = logger();
+    const log = recordingLogger("info");
     tuneHeapForMemory({ logger: log.logger, setFlags: () => undefined, youngGenerationBytes: () => 32 * MB });
     expect(log.lines).toHaveLength(1);
-    expect(log.lines[0]).toMatchObject({ level: "warn", fields: { youngGenerationMb: 32 } });
-    expect(log.lines[0]!.message).toContain(`NODE_OPTIONS=${YOUNG_GENERATION_FLAG}`);
+    expect(log.lines[0]).toMatchObject({ level: "warn", line: { youngGenerationMb: 32 } });
+    expect(log.lines[0]!.msg).toContain(`NODE_OPTIONS=${YOUNG_GENERATION_FLAG}`);
   });
 
   // Why the young generation's flag is not set at run time: V8 ignores it there. Should a Node
