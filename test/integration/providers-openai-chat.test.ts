@@ -21,6 +21,7 @@ import {
   REFUSAL,
 } from "../support/fake-upstreams/openai-chat.js";
 import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
+import { finishPart } from "../support/chat-stream-parts.js";
 
 // Real: the adapters, undici, the guarded dispatcher, SSE parsing, sockets on 127.0.0.1.
 // Fake: the upstreams (node:http servers answering Chat Completions and Embeddings as OpenAI and
@@ -184,13 +185,7 @@ describe.each(cases)("$name chat", (c) => {
     expect(stream.id).toMatch(/^chatcmpl-/);
     const parts = await collect(stream.parts);
     const finishes = parts.filter((p) => p.type === "finish");
-    expect(finishes).toEqual([
-      {
-        type: "finish",
-        finishReason: "stop",
-        usage: { prompt_tokens: 6, completion_tokens: 4, total_tokens: 10 },
-      },
-    ]);
+    expect(finishes).toEqual([finishPart("stop", 6, 4)]);
     expect(parts.at(-1)).toBe(finishes[0]);
     const deltas = parts.filter((p) => p.type === "text-delta");
     expect(deltas.map((p) => p.delta)).toEqual(["echo: ", "hello ", "streaming ", "world"]);

@@ -14,6 +14,7 @@ import {
   parseOpenAIEmbeddingsResponse,
 } from "../../src/providers/openai/parse-openai-response.js";
 import type { SseEvent } from "../../src/providers/sse.js";
+import { finishPart } from "../support/chat-stream-parts.js";
 
 // Pure functions over recorded OpenAI bodies and chunks; nothing to fake.
 
@@ -472,11 +473,7 @@ describe("readOpenAIChatStream", () => {
       expect(await collect(stream.parts)).toEqual([
         { type: "text-delta", delta: "Hel" },
         { type: "text-delta", delta: "lo" },
-        {
-          type: "finish",
-          finishReason: "stop",
-          usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
-        },
+        finishPart("stop", 5, 2),
       ]);
       // The body ended by itself after [DONE]: read to its end, so its socket can be reused.
       expect(state.cancelled).toBe(0);
@@ -497,11 +494,7 @@ describe("readOpenAIChatStream", () => {
     expect(await collect(stream.parts)).toEqual([
       { type: "refusal-delta", delta: "I can't " },
       { type: "refusal-delta", delta: "help." },
-      {
-        type: "finish",
-        finishReason: "stop",
-        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-      },
+      finishPart("stop", 0, 0),
     ]);
   });
 
@@ -511,13 +504,7 @@ describe("readOpenAIChatStream", () => {
       context().context,
     );
     const parts = await collect(stream.parts);
-    expect(parts.filter((p) => p.type === "finish")).toEqual([
-      {
-        type: "finish",
-        finishReason: "length",
-        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-      },
-    ]);
+    expect(parts.filter((p) => p.type === "finish")).toEqual([finishPart("length", 0, 0)]);
   });
 
   it("streams tool-call deltas and finishes with tool_calls", async () => {
@@ -541,11 +528,7 @@ describe("readOpenAIChatStream", () => {
       { type: "tool-call-delta", index: 0, id: "call_1", name: "f", argumentsDelta: "" },
       { type: "tool-call-delta", index: 0, argumentsDelta: '{"a"' },
       { type: "tool-call-delta", index: 0, argumentsDelta: ":1}" },
-      {
-        type: "finish",
-        finishReason: "tool_calls",
-        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-      },
+      finishPart("tool_calls", 0, 0),
     ]);
   });
 
@@ -598,13 +581,7 @@ describe("readOpenAIChatStream", () => {
 
   it("finishes at once on an immediate [DONE]", async () => {
     const stream = await readOpenAIChatStream(events("[DONE]"), context().context);
-    expect(await collect(stream.parts)).toEqual([
-      {
-        type: "finish",
-        finishReason: "stop",
-        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-      },
-    ]);
+    expect(await collect(stream.parts)).toEqual([finishPart("stop", 0, 0)]);
   });
 
   it("does not let an upstream that keeps the answer open after [DONE] hold the loop", async () => {
