@@ -10,6 +10,12 @@
 // With a baseline (a checkout with dist/ built, e.g. a git worktree), both builds run in the same
 // process, in alternating rounds, and the ratio of their medians is printed. The floor is the same
 // reading and writing with no async step at all (this checkout's parser and encoder in a loop).
+//
+// Known flaw (bench/README.md, "Counting instead of timing"): the loop is nothing but awaits, so
+// process.nextTick callbacks, where a Readable delivers its end, wait for the end of a round, and
+// with them each stream's background drain. Streams are held longer than in the server and more of
+// them reach V8's old generation: the figures are upper bounds, and an A/B carries the flaw on both
+// sides.
 import path from "node:path";
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";

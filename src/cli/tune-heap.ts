@@ -8,9 +8,11 @@ import type { Logger } from "../logger.js";
  * A gateway allocates per request and keeps almost nothing, and V8's defaults let the old
  * generation grow to several times what is live before collecting it: measured with the gateway
  * benchmark's load on 2 cores, Switchyard's memory climbs from about 135 MB idle to 230-330 MB.
- * Collecting the old generation once it is 30% over what is live keeps it near 165-190 MB, but
- * costs 10-45% more CPU per request (most of it in V8's GC threads), which is throughput the hot
- * path gives up; hence off unless memory is what a deployment is short of.
+ * Collecting the old generation once it is 30% over what is live keeps it near 165-190 MB (about
+ * 160 MB with the young generation capped too). Its CPU cost measured 10-45% more per request in
+ * early A/B rounds, and within the noise of a shared 2-vCPU machine at 50 connections later
+ * (bench/README.md): throughput the hot path may give up, hence off unless memory is what a
+ * deployment is short of.
  */
 export const OLD_GENERATION_FLAG = "--heap-growing-percent=30";
 
