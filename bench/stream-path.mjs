@@ -41,9 +41,18 @@ async function loadBuild(root) {
     dist("gateway/encode-openai-response.js"),
   ]);
   const hooks = { signal: { aborted: false }, onFinish() {}, onFailure() {}, onUnfinished() {} };
-  // The body as postStream hands it over: a generator over undici's Readable.
-  async function* body() {
-    for await (const chunk of Readable.from([streamBody], { objectMode: false })) yield chunk;
+  // The body as postStream hands it over: undici's Readable read through its own async iterator,
+  // behind an iterator object that passes each read on (postStream's UpstreamBody, which also maps
+  // errors and releases the call; not a generator, see src/providers/http.ts).
+  function body() {
+    const chunks = Readable.from([streamBody], { objectMode: false })[Symbol.asyncIterator]();
+    return {
+      next: () => chunks.next().then((result) => result),
+      return: () => chunks.return(),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
   return {
     OpenAIStreamParser,

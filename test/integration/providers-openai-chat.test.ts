@@ -554,6 +554,35 @@ describe("postJson / postStream", () => {
     expect((await iterator.next()).done).toBe(true);
   });
 
+  it("postStream: a reader that stops early closes the connection, and the body stays ended", async () => {
+    const stream = await postStream(
+      url(),
+      { ...body, messages: [{ role: "user", content: "slow stream please" }] },
+      options,
+    );
+    for await (const chunk of stream.body) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break;
+    }
+    await until(() => fake.requests[0]?.closedEarly === true, "the fake to see the close");
+    expect((await stream.body[Symbol.asyncIterator]().next()).done).toBe(true);
+  });
+
+  it("postStream: a connection that breaks mid-body -> ProviderError unreachable, said to break mid-answer", async () => {
+    fake.setMode("slow_body"); // half a body, then the fake destroys the socket (after slowMs)
+    const stream = await postStream(url(), body, options);
+    const chunks: Uint8Array[] = [];
+    const error: unknown = await (async () => {
+      for await (const chunk of stream.body) chunks.push(chunk);
+    })().catch((e: unknown) => e);
+    expect(Buffer.concat(chunks).toString("utf8")).toContain('{"data":[{"id":"half-');
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ kind: "unreachable" });
+    expect((error as Error).message).toContain("broke mid-answer");
+    const iterator = stream.body[Symbol.asyncIterator]();
+    expect((await iterator.next()).done).toBe(true);
+  });
+
   it("postStream: errors before the answer are ProviderErrors read like getJson's", async () => {
     fake.setMode("rate_limited");
     const error = await failure(postStream(url(), body, options));
