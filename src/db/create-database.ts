@@ -3,6 +3,7 @@ import path from "node:path";
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
 import { type DatabaseTarget, type Dialect, parseDatabaseTarget } from "./database-url.js";
 import type { Database } from "./schema.js";
+import { keepPreparedStatements } from "./sqlite-statement-cache.js";
 import { SqliteValuesPlugin } from "./sqlite-values-plugin.js";
 
 export interface DatabaseOptions {
@@ -114,7 +115,7 @@ function createSqliteDialect(file: string) {
       sqlite.pragma("synchronous = NORMAL");
       sqlite.pragma("foreign_keys = ON");
       sqlite.pragma("busy_timeout = 5000");
-      return sqlite;
+      return keepPreparedStatements(sqlite);
     },
   });
 }

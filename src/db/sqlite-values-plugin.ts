@@ -27,7 +27,8 @@ export class SqliteValuesPlugin implements KyselyPlugin {
   }
 }
 
-function toSqlite(value: unknown): unknown {
+/** What better-sqlite3 is given for a value the app writes (see SqliteValuesPlugin). */
+export function toSqlite(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "boolean") return value ? 1 : 0;
   return value;

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { newId } from "../domain/new-id.js";
 import type { Database } from "../db/schema.js";
 import type { Logger } from "../logger.js";
+import { createUsageInsertCompiler } from "./usage-insert.js";
 import { writeUsageRows } from "./write-usage-rows.js";
 
 export interface UsageEvent {
@@ -40,12 +41,13 @@ export function createUsageRecorder(deps: {
 }): UsageRecorder {
   let pending: UsageEvent[] = [];
   let flushing: Promise<void> = Promise.resolve();
+  const writer = { ...deps, compileInsert: createUsageInsertCompiler(deps.db) };
 
   const write = async (batch: UsageEvent[]) => {
     const createdAt = new Date();
     try {
       await writeUsageRows(
-        deps,
+        writer,
         batch.map((e) => ({
           id: newId(),
           user_id: e.userId,

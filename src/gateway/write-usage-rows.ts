@@ -1,6 +1,7 @@
 import type { Insertable, Kysely } from "kysely";
 import type { Database, UsageRecordsTable } from "../db/schema.js";
 import type { Logger } from "../logger.js";
+import type { CompileUsageInsert } from "./usage-insert.js";
 
 export type UsageRow = Insertable<UsageRecordsTable>;
 
@@ -23,8 +24,8 @@ interface Outcome {
 /** Past this many rows refused one after another, the rest of the batch is not tried. */
 const MAX_REJECTED_IN_A_ROW = 3;
 
-const insert = (db: Kysely<Database>, rows: readonly UsageRow[]) =>
-  db.insertInto("usage_records").values(rows).execute();
+/** Writes rows in one statement; rejects with the database's error. */
+type Insert = (rows: readonly UsageRow[]) => Promise<unknown>;
 
 async function existingIds(
   db: Kysely<Database>,
@@ -88,12 +89,18 @@ function applyDeletions(rows: readonly UsageRow[], owners: Owners, outcome: Outc
  * ends the attempt. Never throws.
  */
 export async function writeUsageRows(
-  deps: { db: Kysely<Database>; logger: Pick<Logger, "info" | "warn"> },
+  deps: {
+    db: Kysely<Database>;
+    logger: Pick<Logger, "info" | "warn">;
+    /** The statement for a batch (see usage-insert.ts). */
+    compileInsert: CompileUsageInsert;
+  },
   rows: readonly UsageRow[],
 ): Promise<void> {
   if (rows.length === 0) return;
+  const insert: Insert = (batch) => deps.db.executeQuery(deps.compileInsert(batch));
   try {
-    await insert(deps.db, rows);
+    await insert(rows);
     return;
   } catch (error) {
     const outcome: Outcome = {
@@ -102,12 +109,17 @@ export async function writeUsageRows(
       ofDeletedUsers: new Set(),
       lastError: error,
     };
-    await writeDespiteRefusal(deps.db, rows, outcome);
+    await writeDespiteRefusal(deps.db, insert, rows, outcome);
     report(deps.logger, rows.length, outcome);
   }
 }
 
-async function writeDespiteRefusal(db: Kysely<Database>, rows: readonly UsageRow[], outcome: Outcome) {
+async function writeDespiteRefusal(
+  db: Kysely<Database>,
+  insert: Insert,
+  rows: readonly UsageRow[],
+  outcome: Outcome,
+) {
   let owners: Owners;
   try {
     owners = await lookUpOwners(db, rows);
@@ -119,7 +131,7 @@ async function writeDespiteRefusal(db: Kysely<Database>, rows: readonly UsageRow
   if (repaired.length === 0) return;
   if (outcome.detached.size > 0 || outcome.ofDeletedUsers.size > 0) {
     try {
-      await insert(db, repaired);
+      await insert(repaired);
       for (const row of repaired) outcome.written.add(row.id);
       return;
     } catch (error) {
@@ -129,7 +141,7 @@ async function writeDespiteRefusal(db: Kysely<Database>, rows: readonly UsageRow
   }
   let rejectedInARow = 0;
   for (const row of repaired) {
-    const result = await writeOne(db, row, outcome);
+    const result = await writeOne(db, insert, row, outcome);
     if (result === "database failing") return;
     rejectedInARow = result === "rejected" ? rejectedInARow + 1 : 0;
     // Several rows refused in a row, even alone: the database is refusing writes (read only, disk
@@ -141,11 +153,12 @@ async function writeDespiteRefusal(db: Kysely<Database>, rows: readonly UsageRow
 /** One row, with the same repair as the batch should its owners have gone in the meantime. */
 async function writeOne(
   db: Kysely<Database>,
+  insert: Insert,
   row: UsageRow,
   outcome: Outcome,
 ): Promise<"written" | "of a deleted user" | "rejected" | "database failing"> {
   try {
-    await insert(db, [row]);
+    await insert([row]);
     outcome.written.add(row.id);
     return "written";
   } catch (error) {
@@ -165,7 +178,7 @@ async function writeOne(
     return "rejected";
   }
   try {
-    await insert(db, [repaired]);
+    await insert([repaired]);
     outcome.written.add(row.id);
     return "written";
   } catch (error) {
