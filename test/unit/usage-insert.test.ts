@@ -1,12 +1,16 @@
 import {
+  type DatabaseIntrospector,
+  type DialectAdapter,
   DummyDriver,
   Kysely,
+  type KyselyPlugin,
   MysqlAdapter,
   MysqlIntrospector,
   MysqlQueryCompiler,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
+  type QueryCompiler,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -19,35 +23,42 @@ import type { UsageRow } from "../../src/gateway/write-usage-rows.js";
 
 // Compile-only Kysely instances (no database): the statement must be exactly what Kysely, with the
 // app's plugins, makes of the same rows.
+const compileOnly = (
+  adapter: DialectAdapter,
+  createQueryCompiler: () => QueryCompiler,
+  createIntrospector: (db: Kysely<unknown>) => DatabaseIntrospector,
+  plugins: KyselyPlugin[] = [],
+) =>
+  new Kysely<Database>({
+    dialect: {
+      createAdapter: () => adapter,
+      createDriver: () => new DummyDriver(),
+      createIntrospector,
+      createQueryCompiler,
+    },
+    plugins,
+  });
+
 const compilers = {
   sqlite: () =>
-    new Kysely<Database>({
-      dialect: {
-        createAdapter: () => new SqliteAdapter(),
-        createDriver: () => new DummyDriver(),
-        createIntrospector: (db) => new SqliteIntrospector(db),
-        createQueryCompiler: () => new SqliteQueryCompiler(),
-      },
-      plugins: [new SqliteValuesPlugin()],
-    }),
+    compileOnly(
+      new SqliteAdapter(),
+      () => new SqliteQueryCompiler(),
+      (db) => new SqliteIntrospector(db),
+      [new SqliteValuesPlugin()],
+    ),
   postgres: () =>
-    new Kysely<Database>({
-      dialect: {
-        createAdapter: () => new PostgresAdapter(),
-        createDriver: () => new DummyDriver(),
-        createIntrospector: (db) => new PostgresIntrospector(db),
-        createQueryCompiler: () => new PostgresQueryCompiler(),
-      },
-    }),
+    compileOnly(
+      new PostgresAdapter(),
+      () => new PostgresQueryCompiler(),
+      (db) => new PostgresIntrospector(db),
+    ),
   mysql: () =>
-    new Kysely<Database>({
-      dialect: {
-        createAdapter: () => new MysqlAdapter(),
-        createDriver: () => new DummyDriver(),
-        createIntrospector: (db) => new MysqlIntrospector(db),
-        createQueryCompiler: () => new MysqlQueryCompiler(),
-      },
-    }),
+    compileOnly(
+      new MysqlAdapter(),
+      () => new MysqlQueryCompiler(),
+      (db) => new MysqlIntrospector(db),
+    ),
 };
 
 const row = (n: number): UsageRow => ({
