@@ -9,10 +9,10 @@ import type { Logger } from "../logger.js";
  * generation grow to several times what is live before collecting it: measured with the gateway
  * benchmark's load on 2 cores, Switchyard's memory climbs from about 135 MB idle to 230-330 MB.
  * Collecting the old generation once it is 30% over what is live keeps it near 165-190 MB (about
- * 160 MB with the young generation capped too). Its CPU cost measured 10-45% more per request in
- * early A/B rounds, and within the noise of a shared 2-vCPU machine at 50 connections later
- * (bench/README.md): throughput the hot path may give up, hence off unless memory is what a
- * deployment is short of.
+ * 160 MB with the young generation capped too). Its CPU cost, measured on a quiet 2-vCPU machine
+ * once streams stopped promoting their objects: 1-10% more per request (bench/README.md; noisier
+ * runs before that gave anything from the noise to 45%). Throughput the hot path gives up, hence
+ * off unless memory is what a deployment is short of.
  */
 export const OLD_GENERATION_FLAG = "--heap-growing-percent=30";
 
