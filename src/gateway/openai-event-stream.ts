@@ -1,6 +1,7 @@
 import type { ChatStreamPart } from "../providers/chat-spec.js";
 import type { createChunkEncoder } from "./encode-openai-response.js";
 import type { CancelSignal } from "../providers/cancel-signal.js";
+import { DONE } from "../providers/iteration-done.js";
 
 type FinishPart = Extract<ChatStreamPart, { type: "finish" }>;
 
@@ -15,8 +16,6 @@ export interface EventStreamHooks {
   /** The stream stopped without its finish (the caller left, or the parts just ended). */
   onUnfinished(): void;
 }
-
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
  * A stream's parts as OpenAI's server-sent events: the role chunk first, then a chunk per part,

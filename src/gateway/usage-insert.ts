@@ -5,24 +5,10 @@ import type { Database } from "../db/schema.js";
 import { toSqlite } from "../db/sqlite-values-plugin.js";
 import type { UsageRow } from "./write-usage-rows.js";
 
-/** Every column of usage_records, in the order the recorder builds its rows (Kysely's order). */
-const COLUMNS = [
-  "id",
-  "user_id",
-  "api_key_id",
-  "connection_id",
-  "endpoint",
-  "provider_type",
-  "model",
-  "input_tokens",
-  "output_tokens",
-  "latency_ms",
-  "status_code",
-  "error_code",
-  "created_at",
-] as const satisfies readonly (keyof UsageRow)[];
-
-/** A row with every column set: only the shape of the SQL Kysely makes from it matters. */
+/**
+ * A row with every column of usage_records set. Only the SQL Kysely makes from it matters: its
+ * columns, in this order, which is the order the parameters follow.
+ */
 const TEMPLATE_ROW: Required<UsageRow> = {
   id: "",
   user_id: "",
@@ -38,6 +24,7 @@ const TEMPLATE_ROW: Required<UsageRow> = {
   error_code: null,
   created_at: new Date(0),
 };
+const COLUMNS = Object.keys(TEMPLATE_ROW) as (keyof UsageRow)[];
 
 /** Batch sizes whose SQL is kept: under load every batch is full, so one size does nearly all the work. */
 const KEPT_SIZES = 4;

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { request, type Dispatcher } from "undici";
 import { ProviderError, sanitizeUpstreamText, type ProviderErrorKind } from "./errors.js";
 import type { CancelSignal } from "./cancel-signal.js";
+import { DONE } from "./iteration-done.js";
 
 /**
  * Upstream HTTP for every adapter: undici on the dispatcher the target carries (the SSRF guard),
@@ -141,24 +142,12 @@ export async function postStream(
   // The answer came: from here the body is bounded by the idle timeout, not the call's budget.
   call.stopTimer();
 
-  let cancelled = false;
-  const cancel = () => {
-    cancelled = true;
-    call.release();
-    if (!upstream.destroyed) {
-      // Destroying a body nobody reads yet makes undici emit 'error' with no listener, which would
-      // crash the process; ours is the cancel, so that error means nothing.
-      upstream.on("error", () => {});
-      upstream.destroy();
-    }
-  };
-
-  const chunks = new UpstreamBody(upstream[Symbol.asyncIterator](), {
-    cancel,
-    cancelled: () => cancelled,
-    failure: (error) => streamFailure(error, call, where, idleMs),
-  });
-  return { status: statusCode, headers, body: chunks, cancel };
+  const stream = new UpstreamBody(
+    upstream,
+    () => call.release(),
+    (error) => streamFailure(error, call, where, idleMs),
+  );
+  return { status: statusCode, headers, body: stream, cancel: () => stream.cancel() };
 }
 
 async function requestJson(
@@ -283,8 +272,6 @@ function startCall(options: UpstreamCallOptions, where: string): CallControl {
   };
 }
 
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
 /**
  * postStream's body: undici's chunks as they come, a read error mapped (streamFailure), the call
  * released once the body ends, fails or is given up. Written out rather than as an async generator
@@ -294,35 +281,33 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  * one process, bench/README.md). Promoted garbage is what the major GCs then spend their time on.
  */
 class UpstreamBody implements AsyncIterableIterator<Uint8Array> {
-  private done = false;
+  private readonly chunks: AsyncIterator<unknown>;
+  private cancelled = false;
 
   constructor(
-    private readonly chunks: AsyncIterator<unknown>,
-    private readonly call: {
-      cancel: () => void;
-      cancelled: () => boolean;
-      failure: (error: unknown) => unknown;
-    },
-  ) {}
+    private readonly upstream: Dispatcher.ResponseData["body"],
+    private readonly release: () => void,
+    private readonly failure: (error: unknown) => unknown,
+  ) {
+    this.chunks = upstream[Symbol.asyncIterator]();
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
   next(): Promise<IteratorResult<Uint8Array>> {
-    if (this.done) return Promise.resolve(DONE);
-    if (this.call.cancelled()) return Promise.resolve(this.finish());
+    if (this.cancelled) return Promise.resolve(DONE);
     return this.chunks.next().then(
       (result): IteratorResult<Uint8Array> => {
-        if (result.done === true || this.call.cancelled()) return this.finish();
+        if (result.done === true || this.cancelled) return this.end();
         return result as IteratorYieldResult<Uint8Array>;
       },
       (error: unknown) => {
         // Our own cancel() destroys the body, which fails the read: that is an end, not a failure.
-        const cancelled = this.call.cancelled();
-        const failure = cancelled ? undefined : this.call.failure(error);
-        this.finish();
-        if (cancelled) return DONE;
+        if (this.cancelled) return DONE;
+        const failure = this.failure(error);
+        this.cancel();
         throw failure;
       },
     );
@@ -330,12 +315,23 @@ class UpstreamBody implements AsyncIterableIterator<Uint8Array> {
 
   /** The reader stopped early (break, a parse error): the body is destroyed and the call released. */
   return(): Promise<IteratorResult<Uint8Array>> {
-    return Promise.resolve(this.finish());
+    return Promise.resolve(this.end());
   }
 
-  private finish(): IteratorReturnResult<undefined> {
-    this.done = true;
-    this.call.cancel();
+  /** Destroys the body and the connection (the upstream sees it close); safe to call twice. */
+  cancel(): void {
+    this.cancelled = true;
+    this.release();
+    if (!this.upstream.destroyed) {
+      // Destroying a body nobody reads yet makes undici emit 'error' with no listener, which would
+      // crash the process; ours is the cancel, so that error means nothing.
+      this.upstream.on("error", () => {});
+      this.upstream.destroy();
+    }
+  }
+
+  private end(): IteratorReturnResult<undefined> {
+    this.cancel();
     return DONE;
   }
 }

@@ -1,6 +1,7 @@
 import type { ChatStreamPart } from "./chat-spec.js";
 import { ProviderError } from "./errors.js";
 import type { UpstreamStream } from "./http.js";
+import { DONE } from "./iteration-done.js";
 
 /**
  * A wire format's stream translation as a push parser: each upstream event in, the parts it makes
@@ -45,7 +46,6 @@ export function chatStreamParts<E>(
 }
 
 const NO_PARTS: readonly ChatStreamPart[] = [];
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
  * chatStreamParts' iterator, written out rather than as an async generator: it runs for every part
