@@ -1,5 +1,6 @@
 import type { Static, TSchema } from "typebox";
 import { Compile, type Validator } from "typebox/compile";
+import { Format } from "typebox/format";
 import { AppError, type FieldIssue } from "./errors.js";
 
 /**
@@ -8,6 +9,14 @@ import { AppError, type FieldIssue } from "./errors.js";
  * the schema, which counts on the gateway (a chat body per call).
  */
 const compiled = new WeakMap<TSchema, Validator>();
+
+/**
+ * RFC 3339 admits a leap second (`23:59:60`), which Date cannot read: such a value passed the
+ * schema and then failed as a 500 where it was used (usage's `from`/`to`, an API key's `expires_at`).
+ * The date-time format is narrowed here, once, for every schema TypeBox checks: a date-time is one
+ * this server can read. TypeBox keeps its formats in one registry of its own, so this is set there.
+ */
+Format.Set("date-time", (value) => Format.IsDateTime(value) && !Number.isNaN(Date.parse(value)));
 export function compiledValidator(schema: TSchema): Validator {
   let validator = compiled.get(schema);
   if (!validator) {

@@ -10,7 +10,11 @@ import type { ServerResponse } from "node:http";
  * within the same turn, and the last batch goes out with the end of the response). That is one
  * chunk and one syscall instead of one per event, without holding anything back for later input.
  * A slow client is waited for (`drain`); a client that goes away stops the writing, and returning
- * the iterator releases what feeds it.
+ * the iterator releases what feeds it. Whether to wait is read off the response when the next event
+ * comes (`writableNeedDrain`), not remembered from the write: the write happens on a later tick, while
+ * this loop may already be waiting for the next event, and a `drain` that fires during that wait
+ * would be missed (the stream then hung for good after any batch over the 16 KB high-water mark
+ * followed by a pause).
  */
 export async function writeEventStream(
   events: AsyncIterable<string>,
@@ -20,11 +24,10 @@ export async function writeEventStream(
   const iterator = events[Symbol.asyncIterator]();
   let batch = "";
   let scheduled = false;
-  let writable = true;
   const flush = () => {
     scheduled = false;
     if (batch.length === 0 || res.destroyed) return;
-    writable = res.write(batch);
+    res.write(batch);
     batch = "";
   };
   const end = () => {
@@ -36,10 +39,7 @@ export async function writeEventStream(
   };
   try {
     for (;;) {
-      if (!writable && !res.destroyed) {
-        await drainedOrClosed(res);
-        writable = true;
-      }
+      if (res.writableNeedDrain && !res.destroyed) await drainedOrClosed(res);
       const next = await iterator.next();
       if (next.done === true || res.destroyed) break;
       batch += next.value;
