@@ -26,6 +26,33 @@ export function compiledValidator(schema: TSchema): Validator {
   return validator;
 }
 
+/** How deep input may nest; far beyond any request's own shape (a tool's JSON schema is a few levels). */
+export const MAX_NESTING = 64;
+export const NESTING_MESSAGE = `must not nest more than ${MAX_NESTING} levels deep`;
+
+/**
+ * The pointer to the first value nested deeper than MAX_NESTING, or undefined. Walked with a stack
+ * of its own, not recursion: thousands of levels of `[[[...]]]` fit in a small body, and every
+ * recursive walk after this one (validation, the NUL check, JSON.stringify on the way upstream) ran
+ * out of call stack on them, a 500 instead of a 422.
+ */
+export function fieldTooDeep(value: unknown): string | undefined {
+  const stack: [unknown, string, number][] = [[value, "", 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [current, at, depth] = top;
+    if (typeof current !== "object" || current === null) continue;
+    if (depth >= MAX_NESTING) return at === "" ? "/" : at;
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) stack.push([current[i], `${at}/${i}`, depth + 1]);
+    } else {
+      for (const key in current) {
+        stack.push([(current as Record<string, unknown>)[key], `${at}/${key}`, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
 export const NUL_MESSAGE = "must not contain the NUL character (U+0000)";
 
 /**
@@ -62,6 +89,12 @@ export function parseInput<S extends TSchema>(
   input: unknown,
   options?: { anyText?: boolean },
 ): Static<S> {
+  const deep = fieldTooDeep(input);
+  if (deep !== undefined) {
+    throw new AppError("validation_failed", `${deep} ${NESTING_MESSAGE}`, {
+      issues: [{ field: deep, message: NESTING_MESSAGE }],
+    });
+  }
   const validator = compiledValidator(schema);
   if (validator.Check(input)) {
     const field = options?.anyText === true ? undefined : fieldWithNul(input);

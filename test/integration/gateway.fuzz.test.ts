@@ -159,6 +159,22 @@ describeEachDialect("/v1 chat with one field of the wrong kind, on every wire fo
         expect(passed.statusCode, passed.body).toBe(200);
       });
 
+      it("refuses input nested thousands of levels deep with a 400, not a 500 from a recursive walk", async () => {
+        // Written out as text: JSON.stringify itself cannot serialize it.
+        const deep = `${"[".repeat(5_000)}"bottom"${"]".repeat(5_000)}`;
+        for (const stream of [false, true]) {
+          const res = await t().app.inject({
+            method: "POST",
+            url: "/v1/chat/completions",
+            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            payload: `${JSON.stringify({ ...baseRequest(format.model), stream }).slice(0, -1)},"metadata":{"deep":${deep}}}`,
+          });
+          expect(res.statusCode, res.body).toBe(400);
+          expect(res.json()).toMatchObject({ error: { type: "invalid_request_error" } });
+          expect(res.json().error.message).toContain("levels deep");
+        }
+      });
+
       it(`never answers 500 to ${CASES_PER_FORMAT} requests with one field swapped or removed`, async () => {
         const random = seeded(0x5eed + format.providerType.length);
         const base = baseRequest(format.model);

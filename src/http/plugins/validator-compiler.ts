@@ -1,7 +1,13 @@
 import type { FastifySchemaCompiler } from "fastify";
 import type { TSchema } from "typebox";
 import { Value } from "typebox/value";
-import { compiledValidator, fieldWithNul, NUL_MESSAGE } from "../../domain/validate.js";
+import {
+  compiledValidator,
+  fieldTooDeep,
+  fieldWithNul,
+  NESTING_MESSAGE,
+  NUL_MESSAGE,
+} from "../../domain/validate.js";
 
 /**
  * Request validation with TypeBox, the same schemas the services check. Bodies are taken exactly as
@@ -14,6 +20,12 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
   const check = compiledValidator(schema);
   return (value: unknown) => {
     const input = httpPart === "body" ? value : convertText(schema, value);
+    const deep = fieldTooDeep(input);
+    if (deep !== undefined) {
+      return {
+        error: [{ instancePath: deep === "/" ? "" : deep, message: NESTING_MESSAGE, params: {} }] as never,
+      };
+    }
     if (check.Check(input)) {
       const field = fieldWithNul(input);
       if (field === undefined) return { value: input };

@@ -1,0 +1,39 @@
+import { Type } from "typebox";
+import { describe, expect, it } from "vitest";
+import { AppError } from "../../src/domain/errors.js";
+import { fieldTooDeep, MAX_NESTING, parseInput } from "../../src/domain/validate.js";
+
+const Query = Type.Object({ from: Type.String({ format: "date-time" }) });
+
+describe("the date-time format", () => {
+  it("takes the RFC 3339 forms Date can read", () => {
+    for (const from of ["2024-01-01T00:00:00Z", "2024-06-30T23:59:59.999+02:00", "2024-02-29T12:00:00z"]) {
+      expect(parseInput(Query, { from })).toEqual({ from });
+    }
+  });
+
+  it("refuses a leap second, which Date cannot read, as a validation failure rather than a 500 later", () => {
+    for (const from of ["2024-01-01T23:59:60Z", "2030-06-30T23:59:60+00:00"]) {
+      expect(() => parseInput(Query, { from })).toThrow(AppError);
+    }
+  });
+});
+
+describe("nesting", () => {
+  const Anything = Type.Object({ value: Type.Unknown() });
+  const nested = (levels: number) => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) value = i % 2 ? { a: value } : [value];
+    return value;
+  };
+
+  it("takes input nested within the limit", () => {
+    expect(fieldTooDeep(nested(MAX_NESTING - 1))).toBeUndefined();
+    expect(parseInput(Anything, { value: nested(MAX_NESTING - 2) })).toBeDefined();
+  });
+
+  it("refuses input nested past the limit, naming where, without running out of stack", () => {
+    expect(fieldTooDeep(nested(MAX_NESTING + 1))).toBe("/0/a".repeat(MAX_NESTING / 2));
+    expect(() => parseInput(Anything, { value: nested(100_000) })).toThrow(/levels deep/);
+  });
+});
