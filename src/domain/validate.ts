@@ -1,6 +1,6 @@
 import type { Static, TSchema } from "typebox";
 import { Compile, type Validator } from "typebox/compile";
-import { Format } from "typebox/format";
+import "./date-time-format.js";
 import { AppError, type FieldIssue } from "./errors.js";
 
 /**
@@ -10,13 +10,6 @@ import { AppError, type FieldIssue } from "./errors.js";
  */
 const compiled = new WeakMap<TSchema, Validator>();
 
-/**
- * RFC 3339 admits a leap second (`23:59:60`), which Date cannot read: such a value passed the
- * schema and then failed as a 500 where it was used (usage's `from`/`to`, an API key's `expires_at`).
- * The date-time format is narrowed here, once, for every schema TypeBox checks: a date-time is one
- * this server can read. TypeBox keeps its formats in one registry of its own, so this is set there.
- */
-Format.Set("date-time", (value) => Format.IsDateTime(value) && !Number.isNaN(Date.parse(value)));
 export function compiledValidator(schema: TSchema): Validator {
   let validator = compiled.get(schema);
   if (!validator) {
@@ -34,23 +27,33 @@ export const NESTING_MESSAGE = `must not nest more than ${MAX_NESTING} levels de
  * The pointer to the first value nested deeper than MAX_NESTING, or undefined. Walked with a stack
  * of its own, not recursion: thousands of levels of `[[[...]]]` fit in a small body, and every
  * recursive walk after this one (validation, the NUL check, JSON.stringify on the way upstream) ran
- * out of call stack on them, a 500 instead of a 422.
+ * out of call stack on them, a 500 instead of a 422. It runs on every gateway call, so only objects
+ * and arrays are stacked, each with its key and parent, and a pointer is spelled out only for the
+ * one value refused.
  */
 export function fieldTooDeep(value: unknown): string | undefined {
-  const stack: [unknown, string, number][] = [[value, "", 0]];
-  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    const [current, at, depth] = top;
-    if (typeof current !== "object" || current === null) continue;
-    if (depth >= MAX_NESTING) return at === "" ? "/" : at;
-    if (Array.isArray(current)) {
-      for (let i = 0; i < current.length; i++) stack.push([current[i], `${at}/${i}`, depth + 1]);
-    } else {
-      for (const key in current) {
-        stack.push([(current as Record<string, unknown>)[key], `${at}/${key}`, depth + 1]);
+  type Entry = { value: object; key: string; parent: Entry | undefined; depth: number };
+  if (typeof value !== "object" || value === null) return undefined;
+  const stack: Entry[] = [{ value, key: "", parent: undefined, depth: 0 }];
+  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
+    if (entry.depth >= MAX_NESTING) return pointerTo(entry);
+    const container = entry.value as Record<string, unknown>;
+    for (const key in container) {
+      const child = container[key];
+      if (typeof child === "object" && child !== null) {
+        stack.push({ value: child, key, parent: entry, depth: entry.depth + 1 });
       }
     }
   }
   return undefined;
+}
+
+function pointerTo(entry: { key: string; parent: typeof entry | undefined }): string {
+  let pointer = "";
+  for (let at: typeof entry | undefined = entry; at?.parent !== undefined; at = at.parent) {
+    pointer = `/${at.key}${pointer}`;
+  }
+  return pointer === "" ? "/" : pointer;
 }
 
 export const NUL_MESSAGE = "must not contain the NUL character (U+0000)";
