@@ -11,6 +11,12 @@ export const REDACTED = "[redacted]";
 /** The most of an upstream's own words (error body, non-JSON answer) a message carries. */
 export const MAX_UPSTREAM_EXCERPT = 200;
 
+/**
+ * The longest wait an upstream's retry hint is passed on as: a day. Past it the hint is a broken
+ * upstream (999999999 s is 31 years), not advice any client should follow.
+ */
+export const MAX_RETRY_AFTER_SECONDS = 86_400;
+
 export interface ProviderErrorOptions {
   /** The upstream's HTTP status, when it answered. */
   status?: number;
@@ -35,9 +41,15 @@ export class ProviderError extends Error {
     super(redactTokens(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ProviderError";
     this.status = options.status;
-    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.retryAfterSeconds = boundRetryAfter(options.retryAfterSeconds);
     this.isRetryable = options.isRetryable ?? defaultRetryable(kind, options.status);
   }
+}
+
+/** Whole seconds from 0 to MAX_RETRY_AFTER_SECONDS; a hint that is no number is no hint. */
+function boundRetryAfter(seconds: number | undefined): number | undefined {
+  if (seconds === undefined || Number.isNaN(seconds)) return undefined;
+  return Math.min(Math.max(0, Math.ceil(seconds)), MAX_RETRY_AFTER_SECONDS);
 }
 
 export function isProviderError(error: unknown): error is ProviderError {
@@ -94,10 +106,11 @@ function redactTokens(text: string): string {
 }
 
 /**
- * Upstream text made fit for a message: every given secret (and its URL-encoded form) and every
- * token-shaped string replaced by REDACTED, control characters and runs of whitespace collapsed to
- * one space, then cut to MAX_UPSTREAM_EXCERPT characters. Redaction comes before the cut, so a key
- * cannot survive as a fragment at the edge.
+ * Upstream text made fit for a message: every given secret (and its URL-encoded form, and the forms
+ * an upstream may echo it in: see looseSecretPattern) and every token-shaped string replaced by
+ * REDACTED, control characters and runs of whitespace collapsed to one space, then cut to
+ * MAX_UPSTREAM_EXCERPT characters. Redaction comes before the cut, so a key cannot survive as a
+ * fragment at the edge. Runs on error paths only.
  */
 export function sanitizeUpstreamText(text: string, secrets: readonly string[]): string {
   let out = text;
@@ -109,10 +122,30 @@ export function sanitizeUpstreamText(text: string, secrets: readonly string[]): 
   }
   // Longest first, so a secret that contains another is replaced whole.
   for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.replaceAll(form, REDACTED);
+  for (const secret of secrets) {
+    const loose = looseSecretPattern(secret);
+    if (loose !== undefined) out = out.replace(loose, REDACTED);
+  }
   out = redactTokens(out);
   // eslint-disable-next-line no-control-regex
   out = out.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
   return cut(out, MAX_UPSTREAM_EXCERPT);
+}
+
+/** Shorter secrets are matched exactly only: loosely, 8 characters could match ordinary words. */
+const MIN_LOOSE_SECRET = 12;
+
+/**
+ * A secret as upstreams have been seen to echo it altered: in another case, spaced or broken over
+ * lines, or without its vendor prefix (`sk-`, `sk-proj-`, `sk-ant-api03-`): the part after the
+ * prefix is the secret. Case-insensitive, with any whitespace allowed between characters.
+ */
+function looseSecretPattern(secret: string): RegExp | undefined {
+  const core = secret.replace(/^(?:[A-Za-z]{2,4}-){1,2}(?:[A-Za-z]+\d*-)?/, "");
+  const form = core.length >= MIN_LOOSE_SECRET ? core : secret;
+  if (form.length < MIN_LOOSE_SECRET) return undefined;
+  const chars = [...form].map((c) => c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&"));
+  return new RegExp(chars.join("\\s*"), "gi");
 }
 
 function cut(text: string, max: number): string {

@@ -24,7 +24,10 @@ export type ReadUpstreamError = (status: number, body: unknown) => UpstreamError
 
 export interface UpstreamCallOptions {
   headers: Record<string, string>;
-  /** The budget for this request: connect, headers and body (postStream: connect and headers only). */
+  /**
+   * The budget for this request: connect, headers and body (postStream: connect, headers and the
+   * wait for the first event, until `started()`).
+   */
   timeoutMs: number;
   /** The whole call's budget when this request is one of several (a paged listing), for messages. */
   budgetMs?: number;
@@ -62,7 +65,7 @@ export async function postJson(
   return requestJson("POST", url, JSON.stringify(body), options);
 }
 
-/** postStream's options: UpstreamCallOptions, where `timeoutMs` is the time to the first byte. */
+/** postStream's options: UpstreamCallOptions, where `timeoutMs` is the time to the first event. */
 export type UpstreamStreamOptions = UpstreamCallOptions & {
   /** The Accept header; default `text/event-stream`. */
   accept?: string;
@@ -87,6 +90,13 @@ export interface UpstreamStream {
   body: AsyncIterable<Uint8Array>;
   /** Destroys the body and the connection (the upstream sees it close); safe to call twice. */
   cancel(): void;
+  /**
+   * The first event has come: from here only the idle timeout bounds the body. Until then the
+   * call's `timeoutMs` still runs, so an upstream that answers 200 and then says nothing (or only
+   * keep-alive comments, or a byte at a time) fails within the connection's timeout, while it can
+   * still be retried, instead of holding the caller for the idle timeout or for good.
+   */
+  started(): void;
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
@@ -95,8 +105,9 @@ const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
  * POST `body` as JSON and resolve once the upstream answers 2xx, with its body still unread: for
  * SSE and NDJSON (see sse.ts). Everything before the answer is mapped exactly as in postJson, so a
  * 401, 429 or 5xx is a ProviderError the caller can still retry or answer as JSON. `timeoutMs`
- * covers connect and headers only, so a long generation is never cut; between chunks,
- * `idleTimeoutMs` applies instead. The caller must consume the body or cancel it.
+ * covers connect, headers and the wait for the first event (the caller says when it came:
+ * `started()`), so a long generation is never cut; between chunks, `idleTimeoutMs` applies. The
+ * caller must consume the body or cancel it.
  */
 export async function postStream(
   url: string | URL,
@@ -139,15 +150,20 @@ export async function postStream(
       if (!upstream.destroyed) upstream.destroy();
     }
   }
-  // The answer came: from here the body is bounded by the idle timeout, not the call's budget.
-  call.stopTimer();
-
+  // The budget keeps running until the caller has its first event (started()): a 200 alone is not
+  // an answer. A timeout then aborts the call, which fails the body's read with the timeout.
   const stream = new UpstreamBody(
     upstream,
     () => call.release(),
     (error) => streamFailure(error, call, where, idleMs),
   );
-  return { status: statusCode, headers, body: stream, cancel: () => stream.cancel() };
+  return {
+    status: statusCode,
+    headers,
+    body: stream,
+    cancel: () => stream.cancel(),
+    started: () => call.stopTimer(),
+  };
 }
 
 async function requestJson(
@@ -488,7 +504,11 @@ function httpFailure(
   });
 }
 
-/** Retry-After (seconds or an HTTP date) or OpenAI's retry-after-ms, in whole seconds. */
+/**
+ * Retry-After (seconds or an HTTP date) or OpenAI's retry-after-ms, in whole seconds; a past date is
+ * 0 (ProviderError bounds what is too long). Anything else, `-5` included, is no hint: Date.parse
+ * would read a bare number as a year.
+ */
 export function retryAfterSeconds(headers: Dispatcher.ResponseData["headers"]): number | undefined {
   const header = (name: string) => {
     const value = headers[name];
@@ -499,6 +519,7 @@ export function retryAfterSeconds(headers: Dispatcher.ResponseData["headers"]): 
   const value = header("retry-after")?.trim();
   if (value === undefined || value === "") return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value));
+  if (!/^[A-Za-z]{3}/.test(value)) return undefined; // an HTTP date starts with its day's name
   const at = Date.parse(value);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - Date.now()) / 1000));

@@ -179,12 +179,17 @@ class ParsedChatStream<E> implements AsyncIterableIterator<ChatStreamPart> {
  * hands the stream out: an error in those events (an error event first, a body with none) is
  * thrown by doStream itself, while the gateway can still retry or fall back. Events of the same
  * read past that point are parsed later, in order, so an error among them still comes after the
- * parts before it. On failure the upstream is released.
+ * parts before it. `started` is told once enough has come (postStream's started(): the
+ * connection's timeout covers the wait until then). On failure the upstream is released.
  */
 export async function startChatStream<E>(
   events: AsyncIterator<readonly E[]>,
   parser: ChatStreamParser<E>,
-  options: { cancel: () => void; enough: (first: readonly ChatStreamPart[]) => boolean },
+  options: {
+    cancel: () => void;
+    started: () => void;
+    enough: (first: readonly ChatStreamPart[]) => boolean;
+  },
 ): Promise<AsyncIterableIterator<ChatStreamPart>> {
   const first: ChatStreamPart[] = [];
   let rest: readonly E[] = [];
@@ -211,6 +216,7 @@ export async function startChatStream<E>(
     await events.return?.();
     throw error;
   }
+  options.started();
   return chatStreamParts(events, parser, { cancel: options.cancel, start: { first, rest, ended } });
 }
 

@@ -527,6 +527,7 @@ describe("postJson / postStream", () => {
   it("postStream: a body that falls silent for idleTimeoutMs -> ProviderError timeout", async () => {
     fake.setMode("slow_body");
     const stream = await postStream(url(), body, { ...options, idleTimeoutMs: 200 });
+    stream.started(); // as an adapter says once its first event came: only the idle timeout is left
     const started = performance.now();
     const error: unknown = await (async () => {
       let bytes = 0;
@@ -538,6 +539,20 @@ describe("postJson / postStream", () => {
     expect((error as Error).message).toContain("200 ms");
     // undici keeps body timeouts on its coarse timers (up to ~1 s late); the slow_body stall is 3 s.
     expect(performance.now() - started).toBeLessThan(2500);
+  });
+
+  it("postStream: until started(), timeoutMs bounds the body too: a 200 alone is not an answer", async () => {
+    fake.setMode("slow_body"); // 200 and half a body at once, then silence
+    const stream = await postStream(url(), body, { ...options, timeoutMs: 200 });
+    const started = performance.now();
+    const error: unknown = await (async () => {
+      for await (const chunk of stream.body) expect(chunk.length).toBeGreaterThan(0);
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ kind: "timeout", isRetryable: true });
+    expect((error as Error).message).toContain("did not answer within 200 ms");
+    expect(performance.now() - started).toBeLessThan(1500);
+    await until(() => fake.requests[0]?.closedEarly === true, "the fake to see the close");
   });
 
   it("postStream: cancel() closes the connection, and the body then simply ends", async () => {
@@ -571,6 +586,7 @@ describe("postJson / postStream", () => {
   it("postStream: a connection that breaks mid-body -> ProviderError unreachable, said to break mid-answer", async () => {
     fake.setMode("slow_body"); // half a body, then the fake destroys the socket (after slowMs)
     const stream = await postStream(url(), body, options);
+    stream.started();
     const chunks: Uint8Array[] = [];
     const error: unknown = await (async () => {
       for await (const chunk of stream.body) chunks.push(chunk);

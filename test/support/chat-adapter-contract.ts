@@ -370,6 +370,28 @@ export function describeChatAdapterContract(c: ChatContractCase): void {
       ).rejects.toBe(reason);
     });
 
+    it("doStream: a 200 and then no event (keep-alives only) fails within timeoutMs, retryable, and closes the upstream connection", async () => {
+      fake.setMode("stalled_stream");
+      const started = performance.now();
+      const error = await providerFailure(c.adapter.doStream(target({ timeoutMs: 300 }), request()));
+      expect(error.kind).toBe("timeout");
+      expect(error.isRetryable).toBe(true);
+      // The fake stalls for 5 s and the idle timeout is 60 s: only the connection's timeout ends it.
+      expect(performance.now() - started).toBeLessThan(2500);
+      await vi.waitFor(() => expect(fake.requests[0]!.closedEarly).toBe(true));
+    });
+
+    it("doStream: the parts end at the finish even when the upstream keeps the body open after it", async () => {
+      fake.setMode("open_after_answer");
+      const started = performance.now();
+      const stream = await c.adapter.doStream(target(), request());
+      const parts = await collectParts(stream.parts);
+      expect(streamedText(parts)).toBe("echo: Hello there");
+      expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
+      // The fake holds the body for 5 s after the answer; a short drain, then the upstream is let go.
+      expect(performance.now() - started).toBeLessThan(3000);
+    });
+
     it("doStream: no answer within timeoutMs -> timeout, retryable", async () => {
       fake.setMode("slow");
       const error = await providerFailure(c.adapter.doStream(target({ timeoutMs: 200 }), request()));

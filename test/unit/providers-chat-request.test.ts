@@ -296,19 +296,52 @@ describe("startChatStream", () => {
     end: () => [],
   });
 
-  it("throws an error among the first events itself, and releases the upstream", async () => {
+  const notStarted = () => {
+    throw new Error("started() was called");
+  };
+
+  it("throws an error among the first events itself, and releases the upstream without saying it started", async () => {
     const { iterator, state, cancel } = source([[1, 2]]);
     await expect(
-      startChatStream(iterator, failingOn(1), { cancel, enough: (first) => first.length > 0 }),
+      startChatStream(iterator, failingOn(1), {
+        cancel,
+        started: notStarted,
+        enough: (first) => first.length > 0,
+      }),
     ).rejects.toThrow("bad event 1");
     expect(state).toMatchObject({ returned: true });
     expect(state.cancelled).toBeGreaterThan(0);
+  });
+
+  it("says it started (the connection's timeout stops) only once enough has come", async () => {
+    const { iterator, cancel } = source([[1], [2]]);
+    let started = 0;
+    let readAtStart = -1;
+    const seen: number[] = [];
+    const parser: ChatStreamParser<number> = {
+      push: (n) => {
+        seen.push(n);
+        return n === 2 ? [{ type: "text-delta", delta: "2" }] : [];
+      },
+      end: () => [],
+    };
+    await startChatStream(iterator, parser, {
+      cancel,
+      started: () => {
+        started++;
+        readAtStart = seen.length;
+      },
+      enough: (first) => first.length > 0,
+    });
+    expect(started).toBe(1);
+    expect(readAtStart).toBe(2);
   });
 
   it("keeps the rest of the read for later, so an error after the start comes after the parts before it", async () => {
     const { iterator, cancel } = source([[1, 2, 3]]);
     const parts = await startChatStream(iterator, failingOn(3), {
       cancel,
+      started: () => undefined,
       enough: (first) => first.length > 0,
     });
     const seen: string[] = [];
@@ -323,7 +356,11 @@ describe("startChatStream", () => {
     const { iterator, cancel } = source([]);
     let ends = 0;
     const parser: ChatStreamParser<number> = { push: () => [], end: () => (ends++, counting().end()) };
-    const parts = await startChatStream(iterator, parser, { cancel, enough: () => false });
+    const parts = await startChatStream(iterator, parser, {
+      cancel,
+      started: () => undefined,
+      enough: () => false,
+    });
     const all: ChatStreamPart[] = [];
     for await (const part of parts) all.push(part);
     expect(all.map((p) => p.type)).toEqual(["finish"]);
@@ -341,6 +378,7 @@ describe("expectStreamContentType", () => {
       cancel() {
         r.cancelled = true;
       },
+      started() {},
     };
     return r;
   };

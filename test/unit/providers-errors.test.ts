@@ -1,13 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
   isRetryableStatus,
+  MAX_RETRY_AFTER_SECONDS,
   MAX_UPSTREAM_EXCERPT,
   ProviderError,
   REDACTED,
   sanitizeUpstreamText,
 } from "../../src/providers/errors.js";
 import { readGoogleError } from "../../src/providers/google/google-error.js";
-import { describeUrl, joinUrl, readGenericUpstreamError } from "../../src/providers/http.js";
+import {
+  describeUrl,
+  joinUrl,
+  readGenericUpstreamError,
+  retryAfterSeconds,
+} from "../../src/providers/http.js";
 import { requestHeaders, secretsOf } from "../../src/providers/request-headers.js";
 
 // Pure functions; nothing to fake.
@@ -22,6 +28,24 @@ describe("sanitizeUpstreamText", () => {
     const out = sanitizeUpstreamText(body, [PLAIN_KEY]);
     expect(out).not.toContain(PLAIN_KEY);
     expect(out).toContain(REDACTED);
+  });
+
+  it("redacts a secret echoed altered: in another case, spaced out, or without its vendor prefix", () => {
+    const key = "sk-upstream-fuzz-answers-000000000000";
+    const echoes = [
+      key.toUpperCase(),
+      key.slice(3), // no sk-
+      key.replace(/^sk-upstream-/, ""),
+      [...key].join(" "),
+      `${key.slice(0, 20)}\n${key.slice(20)}`,
+    ];
+    for (const echo of echoes) {
+      const out = sanitizeUpstreamText(`{"error":"invalid key '${echo}'"}`, [key]);
+      expect(out, echo).toContain(REDACTED);
+      expect(out.replace(/\s/g, "").toLowerCase(), echo).not.toContain("fuzz-answers-000000000000");
+    }
+    // A short secret is matched exactly only: loosely it would eat ordinary words.
+    expect(sanitizeUpstreamText("the Model is busy", ["model"])).toBe("the Model is busy");
   });
 
   it("redacts the URL-encoded form of a secret", () => {
@@ -120,6 +144,31 @@ describe("ProviderError", () => {
     expect([400, 401, 403, 404, 408, 409, 422, 429, 500, 502, 503, 529].filter(isRetryableStatus)).toEqual([
       408, 409, 429, 500, 502, 503, 529,
     ]);
+  });
+
+  it("keeps a retry hint within 0 s and a day, in whole seconds", () => {
+    const hint = (seconds: number | undefined) =>
+      new ProviderError("rate_limited", "x", { retryAfterSeconds: seconds }).retryAfterSeconds;
+    expect(hint(undefined)).toBeUndefined();
+    expect(hint(NaN)).toBeUndefined();
+    expect(hint(1.2)).toBe(2);
+    expect(hint(-5)).toBe(0);
+    expect(hint(999_999_999)).toBe(MAX_RETRY_AFTER_SECONDS);
+    expect(hint(Infinity)).toBe(MAX_RETRY_AFTER_SECONDS);
+  });
+
+  it("reads Retry-After as seconds or an HTTP date; a negative number or other text is no hint", () => {
+    const read = (value: string) => retryAfterSeconds({ "retry-after": value });
+    expect(read("7")).toBe(7);
+    expect(read("0.5")).toBe(1);
+    expect(read("-5")).toBeUndefined();
+    expect(read("soon")).toBeUndefined();
+    expect(read("")).toBeUndefined();
+    expect(read("Sun, 06 Nov 1994 08:49:37 GMT")).toBe(0); // past: retry now
+    const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
+    expect(read(inTenSeconds)).toBeGreaterThanOrEqual(9);
+    expect(read(inTenSeconds)).toBeLessThanOrEqual(11);
+    expect(retryAfterSeconds({ "retry-after-ms": "1500", "retry-after": "9" })).toBe(2);
   });
 
   it("redacts key-shaped tokens even in a message built carelessly", () => {

@@ -504,8 +504,60 @@ describe("GoogleStreamParser", () => {
     parser.push(chunk({ candidates: [{ content: { parts: [{ text: "a" }] }, finishReason: "MAX_TOKENS" }] }));
     expect(parser.end()).toEqual([finishPart("length", 0, 0)]);
     const blocked = new GoogleStreamParser(where);
-    expect(blocked.push(chunk({ promptFeedback: { blockReason: "PROHIBITED_CONTENT" } }))).toEqual([]);
-    expect(blocked.end()[0]).toMatchObject({ type: "finish", finishReason: "content_filter" });
+    expect(blocked.push(chunk({ promptFeedback: { blockReason: "PROHIBITED_CONTENT" } }))).toEqual([
+      finishPart("content_filter", 0, 0),
+    ]);
+    expect(blocked.end()).toEqual([]);
+  });
+
+  it("finishes at the chunk with finishReason and usage, not at the body's end: an upstream that keeps the body open cannot hold the answer", () => {
+    const parser = new GoogleStreamParser(where);
+    expect(parser.push(chunk({ candidates: [{ content: { parts: [{ text: "a" }] } }] }))).toEqual([
+      { type: "text-delta", delta: "a" },
+    ]);
+    expect(
+      parser.push(
+        chunk({
+          candidates: [{ content: { parts: [{ text: "b" }] }, finishReason: "STOP" }],
+          usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, totalTokenCount: 5 },
+        }),
+      ),
+    ).toEqual([{ type: "text-delta", delta: "b" }, finishPart("stop", 3, 2)]);
+    // Whatever follows is after the answer: nothing more, and no second finish at the end.
+    expect(parser.push(chunk({ candidates: [{ content: { parts: [{ text: "late" }] } }] }))).toEqual([]);
+    expect(parser.end()).toEqual([]);
+  });
+
+  it("a finishReason without usage waits for the chunk that carries the usage, so the count is not lost", () => {
+    const parser = new GoogleStreamParser(where);
+    expect(
+      parser.push(chunk({ candidates: [{ content: { parts: [{ text: "a" }] }, finishReason: "STOP" }] })),
+    ).toEqual([{ type: "text-delta", delta: "a" }]);
+    expect(
+      parser.push(
+        chunk({ usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 1, totalTokenCount: 5 } }),
+      ),
+    ).toEqual([finishPart("stop", 4, 1)]);
+  });
+
+  it("reads odd token counts safely: null, negative, fractional and huge counts neither fail the answer nor reach the bill", () => {
+    const parser = new GoogleStreamParser(where);
+    const parts = parser.push(
+      chunk({
+        candidates: [{ content: { parts: [{ text: "a" }] }, finishReason: "STOP" }],
+        usageMetadata: {
+          promptTokenCount: null,
+          candidatesTokenCount: 2.9,
+          thoughtsTokenCount: -100,
+          totalTokenCount: 1e300,
+        },
+      }),
+    );
+    expect(parts.at(-1)).toEqual({
+      type: "finish",
+      finishReason: "stop",
+      usage: { prompt_tokens: 0, completion_tokens: 2, total_tokens: 2 ** 31 - 1 },
+    });
   });
 
   it("an error chunk throws with the status its code stands for", () => {

@@ -445,8 +445,16 @@ async function collect(parts: AsyncIterable<ChatStreamPart>): Promise<ChatStream
 }
 
 function context() {
-  const state = { cancelled: 0 };
-  return { state, context: { where: WHERE, secrets: [KEY], cancel: () => void state.cancelled++ } };
+  const state = { cancelled: 0, started: 0 };
+  return {
+    state,
+    context: {
+      where: WHERE,
+      secrets: [KEY],
+      cancel: () => void state.cancelled++,
+      started: () => void state.started++,
+    },
+  };
 }
 
 describe("readOpenAIChatStream", () => {

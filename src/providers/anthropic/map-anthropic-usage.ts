@@ -1,10 +1,11 @@
 import type { ChatUsage } from "../chat-spec.js";
+import { chatUsage, MAX_TOKEN_COUNT, readTokenCount } from "../token-count.js";
 
 export interface AnthropicUsage {
-  input_tokens?: number | null;
-  output_tokens?: number | null;
-  cache_creation_input_tokens?: number | null;
-  cache_read_input_tokens?: number | null;
+  input_tokens?: unknown;
+  output_tokens?: unknown;
+  cache_creation_input_tokens?: unknown;
+  cache_read_input_tokens?: unknown;
 }
 
 /**
@@ -12,10 +13,11 @@ export interface AnthropicUsage {
  * from the prompt cache; OpenAI's prompt_tokens counts every prompt token, so they are added back.
  */
 export function mapAnthropicUsage(usage: AnthropicUsage): ChatUsage {
-  const prompt =
-    (usage.input_tokens ?? 0) +
-    (usage.cache_creation_input_tokens ?? 0) +
-    (usage.cache_read_input_tokens ?? 0);
-  const completion = usage.output_tokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const prompt = Math.min(
+    readTokenCount(usage.input_tokens) +
+      readTokenCount(usage.cache_creation_input_tokens) +
+      readTokenCount(usage.cache_read_input_tokens),
+    MAX_TOKEN_COUNT,
+  );
+  return chatUsage(prompt, readTokenCount(usage.output_tokens));
 }

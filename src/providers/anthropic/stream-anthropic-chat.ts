@@ -39,6 +39,7 @@ export async function streamAnthropicChat(
   const parser = new AnthropicStreamParser(where, secrets);
   const parts = await startChatStream(events, parser, {
     cancel: () => cancelStream(response),
+    started: response.started,
     enough: (first) => parser.id !== undefined || first.length > 0,
   });
   return { warnings, id: parser.id, parts };

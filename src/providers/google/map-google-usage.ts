@@ -1,10 +1,11 @@
 import type { ChatUsage } from "../chat-spec.js";
+import { chatUsage, MAX_TOKEN_COUNT, readTokenCount } from "../token-count.js";
 
 export interface GoogleUsageMetadata {
-  promptTokenCount?: number;
-  candidatesTokenCount?: number;
-  thoughtsTokenCount?: number;
-  totalTokenCount?: number;
+  promptTokenCount?: unknown;
+  candidatesTokenCount?: unknown;
+  thoughtsTokenCount?: unknown;
+  totalTokenCount?: unknown;
 }
 
 /**
@@ -12,11 +13,10 @@ export interface GoogleUsageMetadata {
  * but billed as output, and OpenAI counts reasoning in completion_tokens, so they are added there.
  */
 export function mapGoogleUsage(usage: GoogleUsageMetadata | undefined): ChatUsage {
-  const prompt = usage?.promptTokenCount ?? 0;
-  const completion = (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0);
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: usage?.totalTokenCount ?? prompt + completion,
-  };
+  const prompt = readTokenCount(usage?.promptTokenCount);
+  const completion = Math.min(
+    readTokenCount(usage?.candidatesTokenCount) + readTokenCount(usage?.thoughtsTokenCount),
+    MAX_TOKEN_COUNT,
+  );
+  return chatUsage(prompt, completion, usage?.totalTokenCount);
 }

@@ -40,10 +40,12 @@ const GoogleResponseShape = Type.Object({
   promptFeedback: Type.Optional(Type.Object({ blockReason: Type.Optional(Type.String()) })),
   usageMetadata: Type.Optional(
     Type.Object({
-      promptTokenCount: Type.Optional(Type.Number()),
-      candidatesTokenCount: Type.Optional(Type.Number()),
-      thoughtsTokenCount: Type.Optional(Type.Number()),
-      totalTokenCount: Type.Optional(Type.Number()),
+      // Counts are read by readTokenCount, which makes any value safe: a null or odd count must not
+      // fail an answer that is otherwise whole.
+      promptTokenCount: Type.Optional(Type.Unknown()),
+      candidatesTokenCount: Type.Optional(Type.Unknown()),
+      thoughtsTokenCount: Type.Optional(Type.Unknown()),
+      totalTokenCount: Type.Optional(Type.Unknown()),
     }),
   ),
   responseId: Type.Optional(Type.String()),

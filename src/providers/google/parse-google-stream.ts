@@ -14,9 +14,11 @@ import { GoogleResponseValidator, readGoogleCandidate } from "./parse-google-res
  * parts become parts in the order they come, text as text deltas, thought summaries (`thought:
  * true`, sent when includeThoughts was asked) as reasoning deltas; a functionCall comes whole in
  * one chunk, so it is one tool-call-delta with id, name and all its arguments. The last chunk
- * carries finishReason and the usage (earlier ones may carry partial usage; the latest wins); the
- * finish part is made when the stream ends, so no later chunk's usage is missed. An
- * `{"error": ...}` chunk throws.
+ * carries finishReason and the usage (earlier ones may carry partial usage; the latest wins), and
+ * the finish is made from it at once: an upstream that keeps the body open after it must not hold
+ * a whole answer back. A finishReason that comes without usage waits for a chunk that has it, or
+ * for the end, so the count is not lost. A blocked prompt finishes at once. An `{"error": ...}`
+ * chunk throws.
  */
 export class GoogleStreamParser implements ChatStreamParser<SseEvent> {
   /** Gemini's responseId, once a chunk has carried it. */
@@ -26,6 +28,7 @@ export class GoogleStreamParser implements ChatStreamParser<SseEvent> {
   #blockReason: string | undefined;
   #toolCount = 0;
   #chunks = 0;
+  #finished = false;
 
   constructor(
     private readonly where: string,
@@ -33,6 +36,7 @@ export class GoogleStreamParser implements ChatStreamParser<SseEvent> {
   ) {}
 
   push(event: SseEvent): ChatStreamPart[] {
+    if (this.#finished) return [];
     let data: unknown;
     try {
       data = JSON.parse(event.data) as unknown;
@@ -48,7 +52,7 @@ export class GoogleStreamParser implements ChatStreamParser<SseEvent> {
     const reading = readGoogleCandidate(chunk);
     if (reading.finishReason !== undefined) this.#finishReason = reading.finishReason;
     if (reading.blockReason !== undefined) this.#blockReason = reading.blockReason;
-    return reading.pieces.map((piece): ChatStreamPart => {
+    const parts = reading.pieces.map((piece): ChatStreamPart => {
       if (piece.type === "text") return { type: "text-delta", delta: piece.text };
       if (piece.type === "reasoning") return { type: "reasoning-delta", delta: piece.text };
       return {
@@ -59,21 +63,30 @@ export class GoogleStreamParser implements ChatStreamParser<SseEvent> {
         argumentsDelta: piece.call.function.arguments,
       };
     });
+    const finished =
+      this.#blockReason !== undefined ||
+      (this.#finishReason !== undefined && chunk.usageMetadata !== undefined);
+    if (finished) parts.push(this.#finish());
+    return parts;
   }
 
   end(): ChatStreamPart[] {
-    if (this.#blockReason !== undefined) {
-      return [{ type: "finish", finishReason: "content_filter", usage: mapGoogleUsage(this.#usage) }];
-    }
-    if (this.#finishReason === undefined) {
+    if (this.#finished) return [];
+    if (this.#blockReason === undefined && this.#finishReason === undefined) {
       throw new ProviderError("bad_response", `${this.where} ended the stream without a finishReason`);
     }
-    return [
-      {
-        type: "finish",
-        finishReason: mapGoogleFinishReason(this.#finishReason, this.#toolCount > 0),
-        usage: mapGoogleUsage(this.#usage),
-      },
-    ];
+    return [this.#finish()];
+  }
+
+  #finish(): ChatStreamPart {
+    this.#finished = true;
+    return {
+      type: "finish",
+      finishReason:
+        this.#blockReason !== undefined
+          ? "content_filter"
+          : mapGoogleFinishReason(this.#finishReason!, this.#toolCount > 0),
+      usage: mapGoogleUsage(this.#usage),
+    };
   }
 }

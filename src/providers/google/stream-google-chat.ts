@@ -1,7 +1,7 @@
 import type { ChatRequest, ChatStream } from "../chat-spec.js";
 import { describeUrl, joinUrl, postStream } from "../http.js";
 import { secretsOf } from "../request-headers.js";
-import { cancelStream, chatStreamParts, expectStreamContentType } from "../run-chat-stream-parser.js";
+import { cancelStream, expectStreamContentType, startChatStream } from "../run-chat-stream-parser.js";
 import type { ProviderTarget } from "../spec.js";
 import { readSseEvents } from "../sse.js";
 import { convertToGoogleRequest } from "./convert-to-google-request.js";
@@ -12,9 +12,9 @@ import { GoogleStreamParser } from "./parse-google-stream.js";
 import type { CancelSignal } from "../cancel-signal.js";
 
 /**
- * `POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse`. Resolves on the 200, before
- * the first chunk (which comes with the first tokens), so the stream has no id: Gemini's
- * responseId is in the chunks.
+ * `POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse`. Resolves once the first chunk
+ * has come (with the first tokens, and Gemini's responseId as the stream's id), so an error chunk
+ * first, or a 200 followed by silence, still rejects here, where the gateway can retry or fall back.
  */
 export async function streamGoogleChat(
   target: ProviderTarget,
@@ -39,5 +39,10 @@ export async function streamGoogleChat(
   expectStreamContentType(response, /^text\/event-stream/i, "an event stream", where);
   const events = readSseEvents(response.body, { where, secrets })[Symbol.asyncIterator]();
   const parser = new GoogleStreamParser(where, secrets);
-  return { warnings, parts: chatStreamParts(events, parser, { cancel: () => cancelStream(response) }) };
+  const parts = await startChatStream(events, parser, {
+    cancel: () => cancelStream(response),
+    started: response.started,
+    enough: (first) => parser.id !== undefined || first.length > 0,
+  });
+  return parser.id === undefined ? { warnings, parts } : { warnings, id: parser.id, parts };
 }

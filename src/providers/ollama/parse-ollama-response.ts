@@ -3,6 +3,7 @@ import { Compile } from "typebox/compile";
 import type { ChatResult, ChatToolCall, ChatUsage } from "../chat-spec.js";
 import { expectShape } from "../expect-shape.js";
 import { generateToolCallId } from "../generate-tool-call-id.js";
+import { chatUsage, readTokenCount } from "../token-count.js";
 import { mapOllamaFinishReason } from "./map-ollama-finish-reason.js";
 
 /** `/api/chat`'s answer, or one line of its stream (the last one has done: true and the counts). */
@@ -27,8 +28,9 @@ const OllamaChatShape = Type.Object({
   ),
   done: Type.Boolean(),
   done_reason: Type.Optional(Type.String()),
-  prompt_eval_count: Type.Optional(Type.Number()),
-  eval_count: Type.Optional(Type.Number()),
+  // Read by readTokenCount, which makes any value safe: a null count must not fail the answer.
+  prompt_eval_count: Type.Optional(Type.Unknown()),
+  eval_count: Type.Optional(Type.Unknown()),
 });
 
 export type OllamaChatChunk = Static<typeof OllamaChatShape>;
@@ -52,9 +54,7 @@ export function readOllamaToolCalls(chunk: OllamaChatChunk): ChatToolCall[] {
 
 /** prompt_eval_count and eval_count; Ollama leaves out a count that is zero (a fully cached prompt). */
 export function mapOllamaUsage(chunk: OllamaChatChunk): ChatUsage {
-  const prompt = chunk.prompt_eval_count ?? 0;
-  const completion = chunk.eval_count ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  return chatUsage(readTokenCount(chunk.prompt_eval_count), readTokenCount(chunk.eval_count));
 }
 
 /** `/api/chat` with stream: false -> the result, message.thinking as its reasoning. No response id. */

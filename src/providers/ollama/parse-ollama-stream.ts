@@ -17,6 +17,11 @@ export class OllamaStreamParser implements ChatStreamParser<unknown> {
   #done = false;
   #lines = 0;
 
+  /** The lines read so far (the stream has started once one has come). */
+  get lines(): number {
+    return this.#lines;
+  }
+
   constructor(
     private readonly where: string,
     private readonly secrets: readonly string[] = [],

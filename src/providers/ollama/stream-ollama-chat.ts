@@ -1,7 +1,7 @@
 import type { ChatRequest, ChatStream } from "../chat-spec.js";
 import { describeUrl, joinUrl, postStream } from "../http.js";
 import { secretsOf } from "../request-headers.js";
-import { cancelStream, chatStreamParts, expectStreamContentType } from "../run-chat-stream-parser.js";
+import { cancelStream, expectStreamContentType, startChatStream } from "../run-chat-stream-parser.js";
 import type { ProviderTarget } from "../spec.js";
 import { readNdjson } from "../sse.js";
 import { convertToOllamaRequest } from "./convert-to-ollama-request.js";
@@ -9,7 +9,11 @@ import { ollamaHeaders } from "./ollama-headers.js";
 import { OllamaStreamParser } from "./parse-ollama-stream.js";
 import type { CancelSignal } from "../cancel-signal.js";
 
-/** `POST {base}/api/chat` with stream: true: NDJSON (application/x-ndjson), one line per chunk. */
+/**
+ * `POST {base}/api/chat` with stream: true: NDJSON (application/x-ndjson), one line per chunk.
+ * Resolves once the first line has come, so an error line first, or a 200 followed by silence,
+ * still rejects here, where the gateway can retry or fall back.
+ */
 export async function streamOllamaChat(
   target: ProviderTarget,
   request: ChatRequest,
@@ -30,5 +34,10 @@ export async function streamOllamaChat(
   expectStreamContentType(response, /json/i, "newline-delimited JSON", where);
   const lines = readNdjson(response.body, { where, secrets })[Symbol.asyncIterator]();
   const parser = new OllamaStreamParser(where, secrets);
-  return { warnings, parts: chatStreamParts(lines, parser, { cancel: () => cancelStream(response) }) };
+  const parts = await startChatStream(lines, parser, {
+    cancel: () => cancelStream(response),
+    started: response.started,
+    enough: () => parser.lines > 0,
+  });
+  return { warnings, parts };
 }

@@ -56,7 +56,7 @@ export function createOpenAIChatAdapter(endpoints: OpenAIEndpoints): OpenAIChatA
       const where = describeUrl(url, options.secrets);
       const stream = await readOpenAIChatStream(
         readSseEvents(upstream.body, { where, secrets: options.secrets }),
-        { where, secrets: options.secrets, cancel: upstream.cancel },
+        { where, secrets: options.secrets, cancel: upstream.cancel, started: upstream.started },
       );
       return { warnings, id: stream.id, parts: stream.parts };
     },

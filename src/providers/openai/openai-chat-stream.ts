@@ -79,11 +79,14 @@ export async function readOpenAIChatStream(
     secrets: readonly string[];
     /** Releases the upstream (postStream's cancel); called however the stream ends, even unread. */
     cancel(): void;
+    /** The first event came (postStream's started): the connection's timeout stops. */
+    started(): void;
   },
 ): Promise<{ id?: string; parts: AsyncIterable<ChatStreamPart> }> {
   const parser = new OpenAIStreamParser(context.where, context.secrets);
   const parts = await startChatStream(events[Symbol.asyncIterator](), parser, {
     cancel: context.cancel,
+    started: context.started,
     enough: (first) => parser.id !== undefined || first.length > 0,
   });
   return parser.id === undefined ? { parts } : { id: parser.id, parts };

@@ -8,6 +8,7 @@ import type {
 import { ProviderError, sanitizeUpstreamText } from "../errors.js";
 import { isRecord } from "../http.js";
 import { optionalString } from "../read-model-fields.js";
+import { chatUsage, readTokenCount } from "../token-count.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
 
 /**
@@ -194,18 +195,11 @@ function topLogprob(value: unknown): ChatTokenLogprob["top_logprobs"][number] | 
  */
 export function parseOpenAIUsage(value: unknown): ChatUsage | undefined {
   if (!isRecord(value)) return undefined;
-  const prompt = count(value.prompt_tokens);
-  const completion = count(value.completion_tokens);
-  const total = count(value.total_tokens);
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: value.total_tokens === undefined ? prompt + completion : total,
-  };
-}
-
-function count(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.floor(value) : 0;
+  return chatUsage(
+    readTokenCount(value.prompt_tokens),
+    readTokenCount(value.completion_tokens),
+    value.total_tokens,
+  );
 }
 
 /** A text or refusal piece, with the chunk's logprobs when it has them (no `logprobs` key otherwise). */

@@ -23,7 +23,14 @@ export type FakeMode =
   /** The format's 500. */
   | "server_error"
   /** The format's 429, with its retry hint. */
-  | "rate_limited";
+  | "rate_limited"
+  /**
+   * 200 with the stream's content type and its headers at once, then no event: only SSE keep-alive
+   * comments every 50 ms (nothing on NDJSON) for `slowMs`, then the socket is destroyed.
+   */
+  | "stalled_stream"
+  /** Answers as "ok", but keeps the body open after it (SSE keep-alive comments) for `slowMs`. */
+  | "open_after_answer";
 
 export interface FakeUpstreamOptions {
   /** When set, requests must carry this key (the format's way), or get the format's auth error. */
@@ -195,6 +202,29 @@ export async function startFakeServer(
         res.write('{"data":[{"id":"half-');
         await sleep(options.slowMs ?? 5000);
         return void res.destroy();
+      case "stalled_stream": {
+        const ndjson = ctx.url.pathname.endsWith("/api/chat");
+        res.writeHead(200, { "content-type": ndjson ? "application/x-ndjson" : "text/event-stream" });
+        res.flushHeaders();
+        const keepAlive = ndjson ? undefined : setInterval(() => res.write(": keep-alive\n\n"), 50);
+        await sleep(options.slowMs ?? 5000);
+        clearInterval(keepAlive);
+        return void res.destroy();
+      }
+      case "open_after_answer": {
+        // The route writes its whole answer; only the end of the body is held back.
+        const end = res.end.bind(res);
+        res.end = ((chunk?: unknown) => {
+          if (typeof chunk === "string" || chunk instanceof Uint8Array) res.write(chunk);
+          const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 50);
+          void sleep(options.slowMs ?? 5000).then(() => {
+            clearInterval(keepAlive);
+            end();
+          });
+          return res;
+        }) as typeof res.end;
+        return route.handle(ctx);
+      }
       case "garbage":
         return sendText(res, 200, GARBAGE, "text/html; charset=utf-8");
       case "wrong_shape":
