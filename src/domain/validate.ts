@@ -1,7 +1,9 @@
 import type { Static, TSchema } from "typebox";
 import { Compile, type Validator } from "typebox/compile";
 import "./date-time-format.js";
+import "./validation-error-limit.js";
 import { AppError, type FieldIssue } from "./errors.js";
+import { pruneUnionErrors } from "./prune-union-errors.js";
 
 /**
  * Each schema compiled once, on first use, and shared by the services and the HTTP routes (which
@@ -108,20 +110,7 @@ export function parseInput<S extends TSchema>(
     }
     return input as Static<S>;
   }
-  const issues: FieldIssue[] = [];
-  for (const error of validator.Errors(input)) {
-    // "schema is false" restates an additionalProperties failure that is reported with its name.
-    if (error.keyword === "boolean") continue;
-    const params = error.params as Record<string, unknown>;
-    const missing = Array.isArray(params.requiredProperties)
-      ? `/${String(params.requiredProperties[0])}`
-      : "";
-    const extra = Array.isArray(params.additionalProperties)
-      ? `/${String(params.additionalProperties[0])}`
-      : "";
-    const field = `${error.instancePath}${missing}${extra}` || "/";
-    if (!issues.some((i) => i.field === field)) issues.push({ field, message: error.message });
-  }
+  const issues = fieldIssues(validator.Errors(input));
   const first = issues[0];
   throw new AppError(
     "validation_failed",
@@ -136,6 +125,8 @@ export function parseInput<S extends TSchema>(
 export interface SchemaError {
   keyword: string;
   instancePath: string;
+  /** Where in the schema it failed (`#/properties/messages/items/anyOf/1/...`), when the validator says. */
+  schemaPath?: string;
   params: unknown;
   message?: string;
 }
@@ -146,7 +137,7 @@ export interface SchemaError {
  */
 export function fieldIssues(errors: Iterable<SchemaError>, prefix = ""): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  for (const error of errors) {
+  for (const error of pruneUnionErrors(errors)) {
     // "schema is false" restates an additionalProperties failure that is reported with its name.
     if (error.keyword === "boolean") continue;
     const params = (error.params ?? {}) as Record<string, unknown>;

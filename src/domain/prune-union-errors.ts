@@ -1,0 +1,170 @@
+import type { SchemaError } from "./validate.js";
+
+/**
+ * Schema errors of a value that matched no branch of a union (anyOf), kept to the branch the caller
+ * meant. A validator reports every branch's failures, so `{"role": "user", "content": null}` read
+ * "/role must be equal to constant" (the system branch's complaint) before anything about the
+ * content. A branch is ruled out when the value is not its kind: a constant on one of its
+ * properties does not match (`role`, a part's `type`), or its type does not. The errors of ruled-out
+ * branches are dropped when another branch is left; when none is left, they become one error that
+ * names what would do (`must be one of: "system", "user"`, `must be string or array`).
+ */
+
+type Located = SchemaError & { schemaPath?: string };
+
+/** A constant on a branch's own property (or a union of constants there): `<union>/<n>/properties/<key>`. */
+const CONSTANT_IN_BRANCH = /^(.*\/anyOf)\/(\d+)\/properties\/([^/]+)(?:\/anyOf\/\d+)?$/;
+/** The branch's own type: `<union>/<n>`. */
+const TYPE_OF_BRANCH = /^(.*\/anyOf)\/(\d+)$/;
+
+interface Union {
+  /** Every branch with an error, by index. */
+  branches: Set<string>;
+  /** Ruled-out branches, by index, and why. */
+  ruledOut: Map<
+    string,
+    { by: "constant"; key: string; allowed: unknown[] } | { by: "type"; types: unknown[] }
+  >;
+  /** Where the union's value is. */
+  instancePath: string;
+}
+
+export function pruneUnionErrors<E extends Located>(errors: Iterable<E>): (E | SchemaError)[] {
+  const all = [...errors];
+  const unions = new Map<string, Union>();
+  const unionOf = (path: string, instancePath: string): Union => {
+    let union = unions.get(path);
+    if (union === undefined) {
+      union = { branches: new Set(), ruledOut: new Map(), instancePath };
+      unions.set(path, union);
+    }
+    return union;
+  };
+
+  for (const error of all) {
+    const path = error.schemaPath;
+    if (path === undefined) continue;
+    const constant = error.keyword === "const" ? CONSTANT_IN_BRANCH.exec(path) : null;
+    if (constant !== null) {
+      const [, union, branch, key] = constant as unknown as [string, string, string, string];
+      const suffix = `/${key}`;
+      if (!error.instancePath.endsWith(suffix)) continue;
+      const params = (error.params ?? {}) as Record<string, unknown>;
+      const { ruledOut } = unionOf(union, error.instancePath.slice(0, -suffix.length));
+      // A union of constants (`role: "system" | "developer"`) fails once per constant.
+      const reason = ruledOut.get(branch);
+      if (reason?.by === "constant" && reason.key === key) reason.allowed.push(params.allowedValue);
+      else ruledOut.set(branch, { by: "constant", key, allowed: [params.allowedValue] });
+      continue;
+    }
+    const type = error.keyword === "type" ? TYPE_OF_BRANCH.exec(path) : null;
+    if (type !== null) {
+      const [, union, branch] = type as unknown as [string, string, string];
+      const params = (error.params ?? {}) as Record<string, unknown>;
+      unionOf(union, error.instancePath).ruledOut.set(branch, { by: "type", types: [params.type] });
+    }
+  }
+  if (unions.size === 0) return all;
+
+  // Every branch that has an error at all: a union that failed failed in each of its branches.
+  for (const error of all) {
+    for (const [path, union] of unions) {
+      const rest =
+        error.schemaPath?.startsWith(`${path}/`) === true ? error.schemaPath.slice(path.length + 1) : "";
+      const branch = /^\d+/.exec(rest)?.[0];
+      if (branch !== undefined) union.branches.add(branch);
+    }
+  }
+
+  // A union that is itself a branch of another (`(string | array) | null`) and whose value fits
+  // none of its types rules that branch out by type too, deepest first.
+  for (const path of [...unions.keys()].sort((a, b) => b.length - a.length)) {
+    const union = unions.get(path)!;
+    const parent = /^(.*\/anyOf)\/(\d+)\/anyOf$/.exec(path);
+    if (parent === null || union.ruledOut.size !== union.branches.size) continue;
+    const reasons = [...union.ruledOut.values()];
+    if (!reasons.every((r) => r.by === "type")) continue;
+    const [, parentPath, branch] = parent as unknown as [string, string, string];
+    unionOf(parentPath, union.instancePath).ruledOut.set(branch, {
+      by: "type",
+      types: reasons.flatMap((r) => r.types),
+    });
+    unions.get(parentPath)!.branches.add(branch);
+  }
+
+  // What becomes of each union's errors: the ruled-out branches' dropped (another is left), all
+  // of them summed up in one (none is left, for one reason), or all kept (no common reason).
+  const plans: { path: string; summary?: SchemaError; drop: (error: Located) => boolean }[] = [];
+  // Outermost first: an outer union's summary stands for the inner ones' errors.
+  for (const path of [...unions.keys()].sort((a, b) => a.length - b.length)) {
+    const union = unions.get(path)!;
+    const own = (error: Located) =>
+      error.keyword === "anyOf" && error.schemaPath === path.slice(0, -"/anyOf".length);
+    if (union.ruledOut.size < union.branches.size) {
+      const prefixes = [...union.ruledOut.keys()].map((branch) => `${path}/${branch}`);
+      plans.push({
+        path,
+        drop: (error) =>
+          own(error) ||
+          prefixes.some((p) => error.schemaPath === p || error.schemaPath?.startsWith(`${p}/`) === true),
+      });
+      continue;
+    }
+    const summary = summarize(union);
+    if (summary !== undefined) {
+      plans.push({
+        path,
+        summary,
+        drop: (error) => own(error) || error.schemaPath?.startsWith(`${path}/`) === true,
+      });
+    }
+  }
+
+  const kept: (E | SchemaError)[] = [];
+  const summarized = new Set<string>();
+  for (const error of all) {
+    const plan = plans.find((p) => p.drop(error));
+    if (plan === undefined) {
+      kept.push(error);
+    } else if (plan.summary !== undefined && !summarized.has(plan.path)) {
+      // In the place of the union's first error.
+      kept.push(plan.summary);
+      summarized.add(plan.path);
+    }
+  }
+  return kept;
+}
+
+/** One error for a union none of whose branches fits: what would, when the branches agree on why. */
+function summarize(union: Union): SchemaError | undefined {
+  const reasons = [...union.ruledOut.values()];
+  if (reasons.every((r) => r.by === "type")) {
+    const types = [...new Set(reasons.flatMap((r) => r.types.map(String)))];
+    return {
+      keyword: "type",
+      instancePath: union.instancePath,
+      params: { type: types },
+      message: `must be ${list(types, "or")}`,
+    };
+  }
+  const keys = new Set(reasons.map((r) => (r.by === "constant" ? r.key : "")));
+  if (keys.size === 1 && !keys.has("")) {
+    const [key] = keys as unknown as [string];
+    const allowed = [...new Set(reasons.flatMap((r) => (r.by === "constant" ? r.allowed : [])))].map((v) =>
+      JSON.stringify(v),
+    );
+    return {
+      keyword: "enum",
+      instancePath: `${union.instancePath}/${key}`,
+      params: { allowedValues: allowed },
+      message: `must be one of: ${allowed.join(", ")}`,
+    };
+  }
+  return undefined;
+}
+
+function list(items: readonly string[], conjunction: string): string {
+  return items.length <= 1
+    ? (items[0] ?? "")
+    : `${items.slice(0, -1).join(", ")} ${conjunction} ${items.at(-1)!}`;
+}

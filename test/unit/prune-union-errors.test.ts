@@ -1,0 +1,81 @@
+import { Type } from "typebox";
+import { describe, expect, it } from "vitest";
+import type { FieldIssue } from "../../src/domain/errors.js";
+import { parseInput } from "../../src/domain/validate.js";
+import { ChatCompletionRequest } from "../../src/gateway/openai-request.schemas.js";
+
+// A value that fits no branch of a union is reported against the branch the caller meant: the one
+// its constant (a message's role, a part's type) or its type picks, not the first branch tried.
+
+function issuesOf(schema: Parameters<typeof parseInput>[0], input: unknown): FieldIssue[] {
+  try {
+    parseInput(schema, input);
+  } catch (error) {
+    return (error as { issues: FieldIssue[] }).issues;
+  }
+  throw new Error("the input was accepted");
+}
+
+const chat = (message: unknown, extra: Record<string, unknown> = {}) =>
+  issuesOf(ChatCompletionRequest, { model: "m", messages: [message], ...extra });
+
+describe("union errors in a chat request", () => {
+  it.each([
+    [{ role: "user", content: null }, "/messages/0/content", "must be string or array"],
+    [{ role: "user", content: 5 }, "/messages/0/content", "must be string or array"],
+    [{ role: "assistant", content: 5 }, "/messages/0/content", "must be null, string or array"],
+    [
+      { role: "tool", content: "x" },
+      "/messages/0/tool_call_id",
+      "must have required properties tool_call_id",
+    ],
+    [{ role: "user", content: "x", name: 5 }, "/messages/0/name", "must be string"],
+    [
+      { role: "user", content: [{ type: "text" }] },
+      "/messages/0/content/0/text",
+      "must have required properties text",
+    ],
+    [
+      { role: "user", content: [{ type: "video" }] },
+      "/messages/0/content/0/type",
+      'must be one of: "text", "image_url"',
+    ],
+    [
+      { role: "bogus", content: "x" },
+      "/messages/0/role",
+      'must be one of: "system", "developer", "user", "assistant", "tool"',
+    ],
+  ])("%j -> %s %s, and nothing about other roles", (message, field, text) => {
+    const issues = chat(message);
+    expect(issues[0]).toEqual({ field, message: text });
+    // No complaint from a branch the message was not meant for.
+    expect(issues.filter((i) => i.field.endsWith("/role") && field !== "/messages/0/role")).toEqual([]);
+    expect(issues.some((i) => i.message === "must match a schema in anyOf")).toBe(false);
+  });
+
+  it("a union of a scalar's types says which types would do", () => {
+    expect(chat({ role: "user", content: "x" }, { stop: 5 })[0]).toEqual({
+      field: "/stop",
+      message: "must be null, string or array",
+    });
+  });
+});
+
+describe("union errors in any schema", () => {
+  const Shape = Type.Union([
+    Type.Object({ kind: Type.Literal("circle"), radius: Type.Number() }),
+    Type.Object({ kind: Type.Literal("square"), side: Type.Number() }),
+  ]);
+
+  it("keeps the errors of the branch the constant picks", () => {
+    expect(issuesOf(Shape, { kind: "square", side: "2" })).toEqual([
+      { field: "/side", message: "must be number" },
+    ]);
+  });
+
+  it("a union whose branches share no reason keeps every error (nothing is guessed)", () => {
+    const Loose = Type.Union([Type.Object({ a: Type.String() }), Type.Object({ b: Type.Number() })]);
+    const issues = issuesOf(Loose, { a: 1, b: "x" });
+    expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(["/a", "/b"]));
+  });
+});
