@@ -3,6 +3,7 @@ import type { ProviderTarget } from "../../providers/spec.js";
 import { SecretDecryptionError } from "../../secrets/envelope.js";
 import type { SettingsService } from "../settings/settings.service.js";
 import type { ConnectionRecord } from "./connections.repo.js";
+import { firstUnsendableHeader } from "./custom-headers.js";
 import { effectiveBaseUrl } from "./provider-types.js";
 
 /** Why a connection cannot be called at all, in words safe to show and store. */
@@ -17,6 +18,13 @@ export interface ConnectionTargetDeps {
 }
 
 /**
+ * Header sets already found sendable. Rows are cached (resolution keeps them per user), so each set
+ * is checked once, not on every call; rows written since the write-time check always pass, and the
+ * check is for rows stored before it, which would otherwise fail as "could not reach …".
+ */
+const sendableHeaders = new WeakSet<object>();
+
+/**
  * What an adapter needs to call a connection's upstream: base URL, decrypted key, timeout, headers,
  * and the SSRF-guarded dispatcher for its policy (system connections are an admin's own choice of
  * target; user and org ones follow the allow-private setting). Callers pass only connections the
@@ -29,6 +37,16 @@ export async function connectionTarget(
   const baseUrl = effectiveBaseUrl(c.providerType, c.baseUrl);
   if (!baseUrl)
     throw new ConnectionNotCallable(`the connection has no base_url, which ${c.providerType} requires`);
+  const headers = c.config?.headers;
+  if (headers !== undefined && !sendableHeaders.has(headers)) {
+    const issue = firstUnsendableHeader(headers);
+    if (issue) {
+      throw new ConnectionNotCallable(
+        `the connection's custom headers cannot be sent (${issue.field} ${issue.message}): change its config.headers`,
+      );
+    }
+    sendableHeaders.add(headers);
+  }
   let apiKey: string | undefined;
   try {
     apiKey = await deps.connectionKey(c);
@@ -47,7 +65,7 @@ export async function connectionTarget(
     baseUrl,
     apiKey,
     timeoutMs: c.timeoutSeconds * 1000,
-    headers: c.config?.headers,
+    headers,
     organization: c.config?.organization,
     azure: c.config?.api_version
       ? { apiVersion: c.config.api_version, deployment: c.config.deployment }

@@ -1,6 +1,6 @@
+import { shownBaseUrl } from "./base-url-userinfo.js";
 import type { ConnectionRecord } from "./connections.repo.js";
 import type { ConnectionView } from "./connections.schemas.js";
-import { effectiveBaseUrl } from "./provider-types.js";
 
 /** What callers see of a connection: never the key or its ciphertext, only whether there is one. */
 export function toConnectionView(c: ConnectionRecord): ConnectionView {
@@ -11,7 +11,7 @@ export function toConnectionView(c: ConnectionRecord): ConnectionView {
     org_id: c.orgId,
     name: c.name,
     provider_type: c.providerType,
-    base_url: effectiveBaseUrl(c.providerType, c.baseUrl) ?? null,
+    base_url: shownBaseUrl(c.providerType, c.baseUrl),
     model: c.model,
     has_api_key: c.apiKeyEncrypted !== null || c.apiKeyRef !== null,
     api_key_hint: c.apiKeyHint,

@@ -1,20 +1,32 @@
 import { type Static, Type } from "typebox";
+import {
+  HEADER_NAME_PATTERN,
+  MAX_HEADER_VALUE_LENGTH,
+  MAX_HEADERS,
+  MAX_HEADERS_TOTAL_LENGTH,
+} from "./custom-headers.js";
 import { PROVIDER_TYPES } from "./provider-types.js";
 
 export const ProviderTypeSchema = Type.Enum([...PROVIDER_TYPES], {
   description: `One of ${PROVIDER_TYPES.join(", ")}`,
 });
 
-const HeaderName = Type.String({ pattern: "^[A-Za-z0-9-]{1,100}$" });
+// Names outside the pattern are not checked by the schema at all (patternProperties): the service
+// refuses them with a message that says why (custom-headers.ts), as it does unsendable values.
+const HeaderName = Type.String({ pattern: HEADER_NAME_PATTERN });
 
 /** Per-connection settings that are not secrets (seed 001's config, seed 003's api_config). */
 export const ConnectionConfig = Type.Object(
   {
     organization: Type.Optional(Type.String({ maxLength: 200, description: "OpenAI organization id" })),
     headers: Type.Optional(
-      Type.Record(HeaderName, Type.String({ maxLength: 1000 }), {
-        maxProperties: 20,
-        description: "Extra headers sent upstream (never Authorization or key headers: use api_key)",
+      Type.Record(HeaderName, Type.String({ maxLength: MAX_HEADER_VALUE_LENGTH }), {
+        maxProperties: MAX_HEADERS,
+        description:
+          "Extra headers sent upstream: never Authorization or key headers (use api_key), nor hop-by-hop " +
+          "or framing headers (host, content-length, connection, keep-alive, te, trailer, " +
+          "transfer-encoding, upgrade, expect). Values are Latin-1 text without control characters " +
+          `(tab is fine); names and values together at most ${MAX_HEADERS_TOTAL_LENGTH} characters.`,
       }),
     ),
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2, description: "Default temperature" })),

@@ -8,6 +8,7 @@ import { AppError, type FieldIssue } from "../errors.js";
 import type { OrgsRepo } from "../orgs/orgs.repo.js";
 import type { SettingsService } from "../settings/settings.service.js";
 import { parseInput } from "../validate.js";
+import { hasUserinfo } from "./base-url-userinfo.js";
 import { toConnectionView } from "./connection-view.js";
 import {
   type ConnectionPatch,
@@ -22,6 +23,7 @@ import {
   type ConnectionView,
   UpdateConnectionBody,
 } from "./connections.schemas.js";
+import { customHeaderIssues } from "./custom-headers.js";
 import { effectiveBaseUrl, PROVIDER_TYPE_RULES, type ProviderType } from "./provider-types.js";
 
 /** Encrypts a key for one row: the AAD binds the ciphertext to the row's id and owner. */
@@ -105,20 +107,33 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
   /**
    * The rules that depend on the provider type and scope, checked on the connection as it would be.
    * A disabled connection may be incomplete (a draft, or a profile switched off); what it needs to be
-   * called is checked when it is enabled.
+   * called is checked when it is enabled. `written` is what this request sets: the base URL's
+   * credentials and the custom headers are checked there only, so a row stored before those rules
+   * can still be changed (disabled, above all) without fixing them first.
    */
-  async function validateShape(c: {
-    enabled: boolean;
-    scope: ConnectionScope;
-    providerType: ProviderType;
-    baseUrl: string | null;
-    hasKey: boolean;
-    apiKey: string | null | undefined;
-    apiKeyRef: string | null;
-    config: ConnectionConfig | null;
-  }): Promise<void> {
+  async function validateShape(
+    c: {
+      enabled: boolean;
+      scope: ConnectionScope;
+      providerType: ProviderType;
+      baseUrl: string | null;
+      hasKey: boolean;
+      apiKey: string | null | undefined;
+      apiKeyRef: string | null;
+      config: ConnectionConfig | null;
+    },
+    written: { base_url?: string | null; config?: ConnectionConfig | null },
+  ): Promise<void> {
     const rules = PROVIDER_TYPE_RULES[c.providerType];
     const issues: FieldIssue[] = [];
+    // The message never quotes the URL: its userinfo is a password.
+    if (written.base_url && hasUserinfo(written.base_url)) {
+      issues.push({
+        field: "/base_url",
+        message:
+          "must not carry credentials (user:password@), which are never sent: put the key in api_key or a header in config.headers",
+      });
+    }
     if (c.apiKey !== undefined && c.apiKey !== null && c.apiKey.trim() === "") {
       issues.push({ field: "/api_key", message: "must not be blank" });
     }
@@ -149,19 +164,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
         message: `is an OpenAI setting; ${c.providerType} has none`,
       });
     }
-    const badHeader = Object.keys(c.config?.headers ?? {}).find((h) =>
-      [
-        "authorization",
-        "api-key",
-        "x-api-key",
-        "x-goog-api-key",
-        "host",
-        "content-length",
-        "cookie",
-      ].includes(h.toLowerCase()),
-    );
-    if (badHeader)
-      issues.push({ field: `/config/headers/${badHeader}`, message: "may not be set: keys go in api_key" });
+    if (written.config?.headers) issues.push(...customHeaderIssues(written.config.headers));
     if (c.apiKeyRef) {
       const name = c.apiKeyRef.slice("env:".length);
       if (c.scope !== "system") {
@@ -234,16 +237,19 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
       const userId = scope === "user" && actor.kind === "user" ? actor.userId : null;
       const orgId = scope === "org" ? (body.org_id ?? null) : null;
       await assertCanWrite(actor, scope, userId, orgId);
-      await validateShape({
-        enabled: body.is_enabled ?? true,
-        scope,
-        providerType: body.provider_type,
-        baseUrl: body.base_url ?? null,
-        hasKey: !!body.api_key || !!body.api_key_ref,
-        apiKey: body.api_key,
-        apiKeyRef: body.api_key_ref ?? null,
-        config: body.config ?? null,
-      });
+      await validateShape(
+        {
+          enabled: body.is_enabled ?? true,
+          scope,
+          providerType: body.provider_type,
+          baseUrl: body.base_url ?? null,
+          hasKey: !!body.api_key || !!body.api_key_ref,
+          apiKey: body.api_key,
+          apiKeyRef: body.api_key_ref ?? null,
+          config: body.config ?? null,
+        },
+        body,
+      );
 
       const id = newId();
       const ownerKey = ownerKeyOf(scope, userId, orgId);
@@ -297,16 +303,19 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
       const providerType = body.provider_type ?? current.providerType;
       const apiKeyRef = body.api_key_ref !== undefined ? body.api_key_ref : current.apiKeyRef;
       const keyAfter = body.api_key !== undefined ? body.api_key !== null : current.apiKeyEncrypted !== null;
-      await validateShape({
-        enabled: body.is_enabled ?? current.isEnabled,
-        scope: current.scope,
-        providerType,
-        baseUrl: body.base_url !== undefined ? body.base_url : current.baseUrl,
-        hasKey: keyAfter || apiKeyRef !== null,
-        apiKey: body.api_key,
-        apiKeyRef: body.api_key_ref !== undefined ? body.api_key_ref : null,
-        config: body.config !== undefined ? body.config : current.config,
-      });
+      await validateShape(
+        {
+          enabled: body.is_enabled ?? current.isEnabled,
+          scope: current.scope,
+          providerType,
+          baseUrl: body.base_url !== undefined ? body.base_url : current.baseUrl,
+          hasKey: keyAfter || apiKeyRef !== null,
+          apiKey: body.api_key,
+          apiKeyRef: body.api_key_ref !== undefined ? body.api_key_ref : null,
+          config: body.config !== undefined ? body.config : current.config,
+        },
+        body,
+      );
       if (body.is_default === false && current.isDefault) {
         throw new AppError(
           "bad_request",

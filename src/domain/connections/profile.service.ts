@@ -3,10 +3,10 @@ import { isUniqueViolation } from "../../db/errors.js";
 import type { Actor } from "../actor.js";
 import { AppError } from "../errors.js";
 import { parseInput } from "../validate.js";
+import { shownBaseUrl } from "./base-url-userinfo.js";
 import type { ConnectionRecord, ConnectionsRepo } from "./connections.repo.js";
 import type { ConnectionsService } from "./connections.service.js";
 import { type LlmProfileView, PutLlmProfileBody } from "./profile.schemas.js";
-import { effectiveBaseUrl } from "./provider-types.js";
 
 const PROFILE_NAME = "personal";
 
@@ -15,7 +15,7 @@ function toProfileView(c: ConnectionRecord): LlmProfileView {
     id: c.id,
     user_id: c.userId!,
     provider: c.isEnabled ? c.providerType : "disabled",
-    base_url: effectiveBaseUrl(c.providerType, c.baseUrl) ?? null,
+    base_url: shownBaseUrl(c.providerType, c.baseUrl),
     model: c.model,
     has_api_key: c.apiKeyEncrypted !== null,
     api_key_hint: c.apiKeyHint,
