@@ -30,6 +30,8 @@ export function presentError(code: ErrorCode): ErrorPresentation {
       return { status: 404, title: "Unknown setting", openaiType: "not_found_error" };
     case "method_not_allowed":
       return { status: 405, title: "Method not allowed", openaiType: "invalid_request_error" };
+    case "request_timeout":
+      return { status: 408, title: "Request timeout", openaiType: "invalid_request_error" };
     case "conflict":
       return { status: 409, title: "Conflict", openaiType: "invalid_request_error" };
     case "payload_too_large":
@@ -38,6 +40,8 @@ export function presentError(code: ErrorCode): ErrorPresentation {
       return { status: 415, title: "Unsupported media type", openaiType: "invalid_request_error" };
     case "rate_limited":
       return { status: 429, title: "Too many requests", openaiType: "rate_limit_error" };
+    case "headers_too_large":
+      return { status: 431, title: "Request header fields too large", openaiType: "invalid_request_error" };
     case "internal_error":
       return { status: 500, title: "Internal server error", openaiType: "api_error" };
     case "upstream_failed":

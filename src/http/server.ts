@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, maxHeaderSize, type ServerResponse } from "node:http";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, LogController, type RawServerDefault } from "fastify";
 import type { Switchyard } from "../app.js";
@@ -10,9 +10,11 @@ import { ConnectionView } from "../domain/connections/connections.schemas.js";
 import { LlmProfileView } from "../domain/connections/profile.schemas.js";
 import { UserView } from "../domain/users/users.schemas.js";
 import { VERSION } from "../version.js";
+import { createClientErrorHandler } from "./client-error-handler.js";
 import type { HttpApp } from "./http-app.js";
+import { registerJsonBodyParser } from "./plugins/json-body.js";
 import { registerOpenApi } from "./plugins/openapi.js";
-import { registerErrorHandling } from "./plugins/problem-errors.js";
+import { answerFrameworkError, registerErrorHandling } from "./plugins/problem-errors.js";
 import { registerRequestId, requestIdFrom } from "./plugins/request-id.js";
 import { lazyChildLoggerFactory } from "./plugins/lazy-request-logger.js";
 import { registerRequestLog } from "./plugins/request-log.js";
@@ -51,6 +53,16 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
     // Keep-alive sockets that sit idle are closed at shutdown; in-flight requests finish first.
     forceCloseConnections: "idle",
     return503OnClosing: true,
+    // Fastify answers a path parameter over 100 characters 414 itself. A parameter can be no longer
+    // than the request line, which Node's header limit already bounds, so the router lets any through
+    // and the route answers as it does for any wrong id: 422 for one that is not an id, 404 for an
+    // unknown setting key, as other APIs answer a long id. No route here matches with a pattern
+    // (the case the limit guards against).
+    routerOptions: { maxParamLength: maxHeaderSize },
+    // Errors from before routing (an undecodable path) and from Node's HTTP parser (oversized
+    // headers, malformed framing) in our formats, with a request id, instead of Fastify's and Node's.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: createClientErrorHandler(deps.logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
   // TypeBox checks requests with the same schemas the services use: bodies exactly as sent (no type
   // coercion, no defaults filled in, unknown fields refused), query strings and path parameters
@@ -61,6 +73,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   registerRequestId(app);
   registerRequestLog(app, deps.logger);
   registerErrorHandling(app);
+  registerJsonBodyParser(app);
   await registerOpenApi(app, { version: VERSION });
   for (const schema of [
     UserView,

@@ -10,28 +10,82 @@ import { presentError } from "../error-status.js";
  * internal (a SQL fragment, a key) reaches the caller.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
-    const appError = toAppError(error);
-    if (appError.code === "internal_error") {
-      request.log.error({ err: error }, "unhandled error");
-    } else if (appError.code === "service_unavailable") {
-      request.log.warn({ err: error }, appError.message);
-    }
-    return sendError(request, reply, appError);
-  });
+  app.setErrorHandler((error: FastifyError | Error, request, reply) =>
+    answerError(error, request, reply, { unrouted: request.is404 }),
+  );
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, noRoute(request)));
+}
+
+/**
+ * Fastify's `frameworkErrors` option: a URL the router cannot read (percent-encoding that is not
+ * UTF-8, a parameter over maxParamLength) is refused before any route or hook runs, and Fastify's
+ * own answer has its own body and no request id.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  // No onRequest hook runs for these requests.
+  reply.header("x-request-id", request.id);
+  // A parameter too long for the router matches no route; a path it cannot decode is refused as
+  // such ("no route" would hide what is wrong with it). request.is404 is true for both.
+  void answerError(error, request, reply, { unrouted: error.code === "FST_ERR_MAX_PARAM_LENGTH" });
+}
+
+function answerError(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { unrouted }: { unrouted: boolean },
+): FastifyReply {
+  if (clientHungUp(error, request)) {
+    // Not a server fault and no stack worth keeping; the answer below reaches nobody, but keeps the
+    // request's lifecycle (and its status, if anything records it) that of a client error.
+    request.log.info(
+      { code: (error as NodeJS.ErrnoException).code },
+      "client closed the connection before the request was complete",
+    );
+    return sendError(
       request,
       reply,
-      new AppError("not_found", `No route for ${request.method} ${request.url.split("?")[0]}`),
-    ),
-  );
+      new AppError("bad_request", "The connection closed before the request body was complete"),
+    );
+  }
+  const appError = toAppError(error);
+  if (appError.code === "internal_error") {
+    request.log.error({ err: error }, "unhandled error");
+  } else if (appError.code === "service_unavailable") {
+    request.log.warn({ err: error }, appError.message);
+  }
+  // Fastify reads a body before its not-found handler runs, so an unknown path with an empty or
+  // malformed JSON body failed on the body: that no route exists is the answer a caller can act on.
+  if (unrouted && presentError(appError.code).status < 500) {
+    return sendError(request, reply, noRoute(request));
+  }
+  return sendError(request, reply, appError);
+}
+
+function noRoute(request: FastifyRequest): AppError {
+  return new AppError("not_found", `No route for ${request.method} ${request.url.split("?")[0]}`);
+}
+
+const CONNECTION_GONE = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+
+/**
+ * A client that hung up mid-body: Node fails the body's stream with ECONNRESET ("aborted"). The
+ * code alone could also be an upstream's reset that escaped unwrapped, which is our fault, so the
+ * client's own request must be gone too.
+ */
+function clientHungUp(error: Error, request: FastifyRequest): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code !== undefined && CONNECTION_GONE.has(code) && request.raw.destroyed;
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   const presentation = presentError(error.code);
-  const { title, openaiType } = presentation;
+  const { openaiType } = presentation;
   const v1 = request.url.startsWith("/v1/") || request.url === "/v1";
   // OpenAI answers an invalid request 400, and its clients expect that; /api keeps 422.
   const status = v1 && error.code === "validation_failed" ? 400 : presentation.status;
@@ -50,15 +104,22 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
       },
     });
   }
-  return reply.type("application/problem+json; charset=utf-8").send({
+  return reply
+    .type("application/problem+json; charset=utf-8")
+    .send(problemDocument(error, status, request.id));
+}
+
+/** The problem+json body for an error: RFC 9457's fields plus our code and the request id. */
+export function problemDocument(error: AppError, status: number, requestId: string): Record<string, unknown> {
+  return {
     type: `urn:switchyard:error:${error.code}`,
-    title,
+    title: presentError(error.code).title,
     status,
     detail: error.message,
     code: error.code,
-    request_id: request.id,
+    request_id: requestId,
     ...(error.issues.length > 0 ? { errors: error.issues } : {}),
-  });
+  };
 }
 
 /**
@@ -94,7 +155,12 @@ function toAppError(error: FastifyError | Error): AppError {
     FST_ERR_CTP_EMPTY_JSON_BODY: "bad_request",
     FST_ERR_CTP_INVALID_JSON_BODY: "bad_request",
     FST_ERR_CTP_INVALID_CONTENT_LENGTH: "bad_request",
+    FST_ERR_MAX_PARAM_LENGTH: "not_found",
   };
+  // Fastify's message would echo the undecodable path; the caller has it.
+  if (fastifyError.code === "FST_ERR_BAD_URL") {
+    return new AppError("bad_request", "The path is not validly percent-encoded UTF-8");
+  }
   const mapped = fastifyError.code ? byFastifyCode[fastifyError.code] : undefined;
   if (mapped) return new AppError(mapped, fastifyError.message);
 
