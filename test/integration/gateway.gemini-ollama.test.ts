@@ -255,7 +255,14 @@ describeEachDialect("/v1 on Gemini and Ollama connections, with the official ope
       const fake = (mode: FakeMode = "ok") => upstream[mode]!;
 
       beforeAll(async () => {
-        for (const mode of ["ok", "rate_limited", "server_error", "unauthorized"] as const) {
+        for (const mode of [
+          "ok",
+          "rate_limited",
+          "server_error",
+          "unauthorized",
+          "stalled_stream",
+          "open_after_answer",
+        ] as const) {
           upstream[mode] = await format.start({
             apiKey: format.apiKey,
             models: [format.providerType === "ollama" ? `${format.model}:latest` : format.model],
@@ -574,6 +581,48 @@ describeEachDialect("/v1 on Gemini and Ollama connections, with the official ope
           // The first attempt and the two retries of the default policy.
           expect(fake("server_error").requests.length).toBe(before + 3);
         }
+      });
+
+      it("a stream answered 200 and then nothing is a 504 after the retries, not a 200 left hanging", async () => {
+        const user = await t().newUser();
+        await t().connection(user, {
+          name: "main",
+          provider_type: format.providerType,
+          base_url: fake("stalled_stream").url,
+          api_key: format.apiKey,
+          model: format.model,
+          timeout_seconds: 1,
+        });
+        const client = new OpenAI({ apiKey: (await t().apiKey(user)).key, baseURL, maxRetries: 0 });
+        const before = fake("stalled_stream").requests.length;
+        const error = await apiError(
+          client.chat.completions.create({
+            model: format.model,
+            messages: [{ role: "user", content: "anyone there" }],
+            stream: true,
+          }),
+        );
+        // The connection's timeout covers the wait for the first chunk (the fake stalls for 5 s, the
+        // idle timeout is 60 s), so each attempt fails after 1 s and is retried before any byte.
+        expect(error.status).toBe(504);
+        expect(error.code).toBe("upstream_timeout");
+        expect(fake("stalled_stream").requests.length).toBe(before + 3);
+      });
+
+      it("a stream ends at its finish even when the upstream keeps its body open after it", async () => {
+        const { client } = await userOn("open_after_answer");
+        const started = performance.now();
+        const stream = await client.chat.completions.create({
+          model: format.model,
+          messages: [{ role: "user", content: "hi" }],
+          stream: true,
+        });
+        const chunks: Chunk[] = [];
+        for await (const chunk of stream) chunks.push(chunk);
+        expect(readChunks(chunks).text).toBe("echo: hi");
+        expect(readChunks(chunks).finishReasons).toEqual(["stop"]);
+        // The fake holds the body for 5 s after the answer.
+        expect(performance.now() - started).toBeLessThan(3000);
       });
 
       it("the upstream refusing the connection's key is a 502 that does not show the key, even when echoed", async () => {

@@ -77,6 +77,8 @@ describe("custom headers a connection may carry", () => {
       "Cookie",
       "Host",
       "Content-Length",
+      "Content-Type",
+      "Accept",
       "Transfer-Encoding",
       "Upgrade",
       "Keep-Alive",

@@ -33,8 +33,8 @@ const UNSENDABLE_NAMES: ReadonlySet<string> = new Set([
 
 /**
  * Names refused on write though undici would send them: key headers (a key belongs in api_key,
- * encrypted), and headers that would steer the request itself (host, content-length) or are
- * hop-by-hop (RFC 9110 7.6.1), which the client manages per connection.
+ * encrypted), headers that would steer the request itself (host, content-length) or its format
+ * (content-type, accept), and hop-by-hop ones (RFC 9110 7.6.1), which the client manages.
  */
 const REFUSED_NAMES: ReadonlyMap<string, string> = new Map([
   ["authorization", KEY_HEADER],
@@ -44,6 +44,9 @@ const REFUSED_NAMES: ReadonlyMap<string, string> = new Map([
   ["cookie", KEY_HEADER],
   ["host", "is set from base_url; it cannot be a custom header"],
   ["content-length", "is set from each request's body; it cannot be a custom header"],
+  // Sent after ours, a custom one would replace them: JSON calls and streams would break.
+  ["content-type", "is set per request (JSON); it cannot be a custom header"],
+  ["accept", "is set per request (JSON, or the stream's format); it cannot be a custom header"],
   ["connection", HOP_BY_HOP],
   ["proxy-connection", HOP_BY_HOP],
   ["te", HOP_BY_HOP],
