@@ -14,17 +14,18 @@ type Located = SchemaError & { schemaPath?: string };
 
 /** A constant on a branch's own property (or a union of constants there): `<union>/<n>/properties/<key>`. */
 const CONSTANT_IN_BRANCH = /^(.*\/anyOf)\/(\d+)\/properties\/([^/]+)(?:\/anyOf\/\d+)?$/;
-/** The branch's own type: `<union>/<n>`. */
-const TYPE_OF_BRANCH = /^(.*\/anyOf)\/(\d+)$/;
+/** The branch itself: its type, or the constant it is (a union of literals). */
+const BRANCH_ITSELF = /^(.*\/anyOf)\/(\d+)$/;
+
+/** Why a branch does not fit: its constant on a property differs, or the value is not what it is. */
+type Reason =
+  { on: "property"; key: string; allowed: unknown[] } | { on: "value"; allowed: unknown[]; types: unknown[] };
 
 interface Union {
   /** Every branch with an error, by index. */
   branches: Set<string>;
   /** Ruled-out branches, by index, and why. */
-  ruledOut: Map<
-    string,
-    { by: "constant"; key: string; allowed: unknown[] } | { by: "type"; types: unknown[] }
-  >;
+  ruledOut: Map<string, Reason>;
   /** Where the union's value is. */
   instancePath: string;
 }
@@ -44,24 +45,28 @@ export function pruneUnionErrors<E extends Located>(errors: Iterable<E>): (E | S
   for (const error of all) {
     const path = error.schemaPath;
     if (path === undefined) continue;
-    const constant = error.keyword === "const" ? CONSTANT_IN_BRANCH.exec(path) : null;
-    if (constant !== null) {
-      const [, union, branch, key] = constant as unknown as [string, string, string, string];
+    const params = (error.params ?? {}) as Record<string, unknown>;
+    const onProperty = error.keyword === "const" ? CONSTANT_IN_BRANCH.exec(path) : null;
+    if (onProperty !== null) {
+      const [, union, branch, key] = onProperty as unknown as [string, string, string, string];
       const suffix = `/${key}`;
       if (!error.instancePath.endsWith(suffix)) continue;
-      const params = (error.params ?? {}) as Record<string, unknown>;
       const { ruledOut } = unionOf(union, error.instancePath.slice(0, -suffix.length));
       // A union of constants (`role: "system" | "developer"`) fails once per constant.
       const reason = ruledOut.get(branch);
-      if (reason?.by === "constant" && reason.key === key) reason.allowed.push(params.allowedValue);
-      else ruledOut.set(branch, { by: "constant", key, allowed: [params.allowedValue] });
+      if (reason?.on === "property" && reason.key === key) reason.allowed.push(params.allowedValue);
+      else ruledOut.set(branch, { on: "property", key, allowed: [params.allowedValue] });
       continue;
     }
-    const type = error.keyword === "type" ? TYPE_OF_BRANCH.exec(path) : null;
-    if (type !== null) {
-      const [, union, branch] = type as unknown as [string, string, string];
-      const params = (error.params ?? {}) as Record<string, unknown>;
-      unionOf(union, error.instancePath).ruledOut.set(branch, { by: "type", types: [params.type] });
+    const itself = error.keyword === "const" || error.keyword === "type" ? BRANCH_ITSELF.exec(path) : null;
+    if (itself !== null) {
+      const [, union, branch] = itself as unknown as [string, string, string];
+      unionOf(union, error.instancePath).ruledOut.set(
+        branch,
+        error.keyword === "const"
+          ? { on: "value", allowed: [params.allowedValue], types: [] }
+          : { on: "value", allowed: [], types: [params.type] },
+      );
     }
   }
   if (unions.size === 0) return all;
@@ -76,17 +81,18 @@ export function pruneUnionErrors<E extends Located>(errors: Iterable<E>): (E | S
     }
   }
 
-  // A union that is itself a branch of another (`(string | array) | null`) and whose value fits
-  // none of its types rules that branch out by type too, deepest first.
+  // A union that is itself a branch of another (`("auto" | object) | null`) and that the value fits
+  // in none of its branches rules that branch out the same way, deepest first.
   for (const path of [...unions.keys()].sort((a, b) => b.length - a.length)) {
     const union = unions.get(path)!;
     const parent = /^(.*\/anyOf)\/(\d+)\/anyOf$/.exec(path);
     if (parent === null || union.ruledOut.size !== union.branches.size) continue;
-    const reasons = [...union.ruledOut.values()];
-    if (!reasons.every((r) => r.by === "type")) continue;
+    const reasons = inBranchOrder(union);
+    if (!reasons.every((r) => r.on === "value")) continue;
     const [, parentPath, branch] = parent as unknown as [string, string, string];
     unionOf(parentPath, union.instancePath).ruledOut.set(branch, {
-      by: "type",
+      on: "value",
+      allowed: reasons.flatMap((r) => r.allowed),
       types: reasons.flatMap((r) => r.types),
     });
     unions.get(parentPath)!.branches.add(branch);
@@ -137,22 +143,25 @@ export function pruneUnionErrors<E extends Located>(errors: Iterable<E>): (E | S
 
 /** One error for a union none of whose branches fits: what would, when the branches agree on why. */
 function summarize(union: Union): SchemaError | undefined {
-  const reasons = [...union.ruledOut.values()];
-  if (reasons.every((r) => r.by === "type")) {
+  const reasons = inBranchOrder(union);
+  const unique = (values: unknown[]) => [...new Set(values.map((v) => JSON.stringify(v)))];
+  if (reasons.every((r) => r.on === "value")) {
+    const constants = unique(reasons.flatMap((r) => r.allowed));
     const types = [...new Set(reasons.flatMap((r) => r.types.map(String)))];
     return {
-      keyword: "type",
+      keyword: types.length === 0 ? "enum" : "type",
       instancePath: union.instancePath,
-      params: { type: types },
-      message: `must be ${list(types, "or")}`,
+      params: { allowedValues: constants, type: types },
+      message:
+        types.length === 0
+          ? `must be one of: ${constants.join(", ")}`
+          : `must be ${list([...constants, ...types], "or")}`,
     };
   }
-  const keys = new Set(reasons.map((r) => (r.by === "constant" ? r.key : "")));
-  if (keys.size === 1 && !keys.has("")) {
+  const keys = new Set(reasons.map((r) => (r.on === "property" ? r.key : undefined)));
+  if (keys.size === 1 && !keys.has(undefined)) {
     const [key] = keys as unknown as [string];
-    const allowed = [...new Set(reasons.flatMap((r) => (r.by === "constant" ? r.allowed : [])))].map((v) =>
-      JSON.stringify(v),
-    );
+    const allowed = unique(reasons.flatMap((r) => r.allowed));
     return {
       keyword: "enum",
       instancePath: `${union.instancePath}/${key}`,
@@ -167,4 +176,9 @@ function list(items: readonly string[], conjunction: string): string {
   return items.length <= 1
     ? (items[0] ?? "")
     : `${items.slice(0, -1).join(", ")} ${conjunction} ${items.at(-1)!}`;
+}
+
+/** A union's reasons in the order of its branches, so a summary lists them as the schema does. */
+function inBranchOrder(union: Union): Reason[] {
+  return [...union.ruledOut.entries()].sort(([a], [b]) => Number(a) - Number(b)).map(([, reason]) => reason);
 }

@@ -23,7 +23,7 @@ describe("union errors in a chat request", () => {
   it.each([
     [{ role: "user", content: null }, "/messages/0/content", "must be string or array"],
     [{ role: "user", content: 5 }, "/messages/0/content", "must be string or array"],
-    [{ role: "assistant", content: 5 }, "/messages/0/content", "must be null, string or array"],
+    [{ role: "assistant", content: 5 }, "/messages/0/content", "must be string, array or null"],
     [
       { role: "tool", content: "x" },
       "/messages/0/tool_call_id",
@@ -53,11 +53,17 @@ describe("union errors in a chat request", () => {
     expect(issues.some((i) => i.message === "must match a schema in anyOf")).toBe(false);
   });
 
-  it("a union of a scalar's types says which types would do", () => {
-    expect(chat({ role: "user", content: "x" }, { stop: 5 })[0]).toEqual({
-      field: "/stop",
-      message: "must be null, string or array",
-    });
+  it("a union of types, constants or both says what would do, in the schema's order", () => {
+    const ok = { role: "user", content: "x" };
+    expect(chat(ok, { stop: 5 })).toEqual([{ field: "/stop", message: "must be string, array or null" }]);
+    expect(chat(ok, { tool_choice: "sometimes" })).toEqual([
+      { field: "/tool_choice", message: 'must be "none", "auto", "required", object or null' },
+    ]);
+    expect(
+      chat({ role: "user", content: [{ type: "image_url", image_url: { url: "data:,", detail: "max" } }] }),
+    ).toEqual([
+      { field: "/messages/0/content/0/image_url/detail", message: 'must be one of: "auto", "low", "high"' },
+    ]);
   });
 });
 
