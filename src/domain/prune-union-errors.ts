@@ -22,22 +22,33 @@ type Reason =
   { on: "property"; key: string; allowed: unknown[] } | { on: "value"; allowed: unknown[]; types: unknown[] };
 
 interface Union {
+  /** The union's place in the schema: `.../anyOf`. */
+  path: string;
+  /** Where the union's value is: one schema union (an array's items) has a value per element. */
+  instancePath: string;
   /** Every branch with an error, by index. */
   branches: Set<string>;
   /** Ruled-out branches, by index, and why. */
   ruledOut: Map<string, Reason>;
-  /** Where the union's value is. */
-  instancePath: string;
+}
+
+/** Whether the error comes from inside the union: its schema, at its value or below. */
+function within(error: Located, union: Union, schemaPrefix = `${union.path}/`): boolean {
+  return (
+    error.schemaPath?.startsWith(schemaPrefix) === true &&
+    (error.instancePath === union.instancePath || error.instancePath.startsWith(`${union.instancePath}/`))
+  );
 }
 
 export function pruneUnionErrors<E extends Located>(errors: Iterable<E>): (E | SchemaError)[] {
   const all = [...errors];
   const unions = new Map<string, Union>();
   const unionOf = (path: string, instancePath: string): Union => {
-    let union = unions.get(path);
+    const key = `${instancePath}\n${path}`;
+    let union = unions.get(key);
     if (union === undefined) {
-      union = { branches: new Set(), ruledOut: new Map(), instancePath };
-      unions.set(path, union);
+      union = { path, instancePath, branches: new Set(), ruledOut: new Map() };
+      unions.set(key, union);
     }
     return union;
   };
@@ -73,69 +84,75 @@ export function pruneUnionErrors<E extends Located>(errors: Iterable<E>): (E | S
 
   // Every branch that has an error at all: a union that failed failed in each of its branches.
   for (const error of all) {
-    for (const [path, union] of unions) {
-      const rest =
-        error.schemaPath?.startsWith(`${path}/`) === true ? error.schemaPath.slice(path.length + 1) : "";
-      const branch = /^\d+/.exec(rest)?.[0];
+    for (const union of unions.values()) {
+      if (!within(error, union)) continue;
+      const branch = /^\d+/.exec(error.schemaPath!.slice(union.path.length + 1))?.[0];
       if (branch !== undefined) union.branches.add(branch);
     }
   }
 
   // A union that is itself a branch of another (`("auto" | object) | null`) and that the value fits
   // in none of its branches rules that branch out the same way, deepest first.
-  for (const path of [...unions.keys()].sort((a, b) => b.length - a.length)) {
-    const union = unions.get(path)!;
-    const parent = /^(.*\/anyOf)\/(\d+)\/anyOf$/.exec(path);
+  const deepestFirst = [...unions.values()].sort((a, b) => b.path.length - a.path.length);
+  for (const union of deepestFirst) {
+    const parent = /^(.*\/anyOf)\/(\d+)\/anyOf$/.exec(union.path);
     if (parent === null || union.ruledOut.size !== union.branches.size) continue;
     const reasons = inBranchOrder(union);
     if (!reasons.every((r) => r.on === "value")) continue;
     const [, parentPath, branch] = parent as unknown as [string, string, string];
-    unionOf(parentPath, union.instancePath).ruledOut.set(branch, {
+    const outer = unionOf(parentPath, union.instancePath);
+    outer.ruledOut.set(branch, {
       on: "value",
-      allowed: reasons.flatMap((r) => r.allowed),
-      types: reasons.flatMap((r) => r.types),
+      allowed: reasons.flatMap((r) => (r.on === "value" ? r.allowed : [])),
+      types: reasons.flatMap((r) => (r.on === "value" ? r.types : [])),
     });
-    unions.get(parentPath)!.branches.add(branch);
+    outer.branches.add(branch);
   }
 
   // What becomes of each union's errors: the ruled-out branches' dropped (another is left), all
   // of them summed up in one (none is left, for one reason), or all kept (no common reason).
-  const plans: { path: string; summary?: SchemaError; drop: (error: Located) => boolean }[] = [];
+  const plans: { union: Union; summary?: SchemaError; drop: (error: Located) => boolean }[] = [];
   // Outermost first: an outer union's summary stands for the inner ones' errors.
-  for (const path of [...unions.keys()].sort((a, b) => a.length - b.length)) {
-    const union = unions.get(path)!;
+  for (const union of [...unions.values()].sort((a, b) => a.path.length - b.path.length)) {
     const own = (error: Located) =>
-      error.keyword === "anyOf" && error.schemaPath === path.slice(0, -"/anyOf".length);
-    if (union.ruledOut.size < union.branches.size) {
-      const prefixes = [...union.ruledOut.keys()].map((branch) => `${path}/${branch}`);
+      error.keyword === "anyOf" &&
+      error.instancePath === union.instancePath &&
+      error.schemaPath === union.path.slice(0, -"/anyOf".length);
+    // When every branch is ruled out, those whose constant on a property differs are still of the
+    // value's kind (an object whose `type` is wrong): their errors are the ones that say what to fix.
+    const ofAnotherKind = [...union.ruledOut].filter(([, reason]) => reason.on === "value");
+    const partly = ofAnotherKind.length > 0 && ofAnotherKind.length < union.ruledOut.size;
+    if (union.ruledOut.size < union.branches.size || partly) {
+      const dropped = union.ruledOut.size < union.branches.size ? [...union.ruledOut] : ofAnotherKind;
+      const prefixes = dropped.map(([branch]) => `${union.path}/${branch}`);
       plans.push({
-        path,
+        union,
         drop: (error) =>
           own(error) ||
-          prefixes.some((p) => error.schemaPath === p || error.schemaPath?.startsWith(`${p}/`) === true),
+          prefixes.some(
+            (p) =>
+              (error.schemaPath === p && error.instancePath === union.instancePath) ||
+              within(error, union, `${p}/`),
+          ),
       });
       continue;
     }
     const summary = summarize(union);
     if (summary !== undefined) {
-      plans.push({
-        path,
-        summary,
-        drop: (error) => own(error) || error.schemaPath?.startsWith(`${path}/`) === true,
-      });
+      plans.push({ union, summary, drop: (error) => own(error) || within(error, union) });
     }
   }
 
   const kept: (E | SchemaError)[] = [];
-  const summarized = new Set<string>();
+  const summarized = new Set<Union>();
   for (const error of all) {
     const plan = plans.find((p) => p.drop(error));
     if (plan === undefined) {
       kept.push(error);
-    } else if (plan.summary !== undefined && !summarized.has(plan.path)) {
+    } else if (plan.summary !== undefined && !summarized.has(plan.union)) {
       // In the place of the union's first error.
       kept.push(plan.summary);
-      summarized.add(plan.path);
+      summarized.add(plan.union);
     }
   }
   return kept;

@@ -146,8 +146,12 @@ export function fieldIssues(errors: Iterable<SchemaError>, prefix = ""): FieldIs
     const missing = first(params.requiredProperties ?? params.missingProperty);
     const extra = first(params.additionalProperties ?? params.additionalProperty);
     const field = `${prefix}${error.instancePath}${missing}${extra}` || `${prefix}/`;
-    if (!issues.some((i) => i.field === field))
-      issues.push({ field, message: error.message ?? "is invalid" });
+    // TypeBox's "must be equal to constant" does not say which constant.
+    const message =
+      error.keyword === "const" && params.allowedValue !== undefined
+        ? `must be ${JSON.stringify(params.allowedValue)}`
+        : (error.message ?? "is invalid");
+    if (!issues.some((i) => i.field === field)) issues.push({ field, message });
   }
   return issues;
 }

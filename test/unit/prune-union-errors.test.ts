@@ -67,6 +67,26 @@ describe("union errors in a chat request", () => {
   });
 });
 
+describe("union errors where every branch is ruled out, some by a property's constant", () => {
+  it("keeps the errors of the branch of the value's kind (an object whose type is wrong), naming the constant", () => {
+    expect(chat({ role: "user", content: "x" }, { tool_choice: { type: "text" } })).toEqual([
+      { field: "/tool_choice/function", message: "must have required properties function" },
+      { field: "/tool_choice/type", message: 'must be "function"' },
+    ]);
+  });
+
+  it("keeps each array element's union apart: one bad message does not rule out another's branches", () => {
+    const issues = issuesOf(ChatCompletionRequest, {
+      model: "m",
+      messages: [1.5, { role: "assistant", content: null, tool_calls: ["x"] }],
+    });
+    expect(issues).toEqual([
+      { field: "/messages/0", message: "must be object" },
+      { field: "/messages/1/tool_calls/0", message: "must be object" },
+    ]);
+  });
+});
+
 describe("union errors in any schema", () => {
   const Shape = Type.Union([
     Type.Object({ kind: Type.Literal("circle"), radius: Type.Number() }),
