@@ -59,26 +59,44 @@ function pointerTo(entry: { key: string; parent: typeof entry | undefined }): st
 }
 
 export const NUL_MESSAGE = "must not contain the NUL character (U+0000)";
+export const SURROGATE_MESSAGE =
+  "must be well-formed Unicode: it holds a lone surrogate (half of a UTF-16 pair)";
+
+/** A lone surrogate: with the `u` flag, a well-formed pair reads as one code point, not as Cs. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Why a string cannot be stored alike on every dialect, or undefined. */
+function unstorable(text: string): string | undefined {
+  if (text.includes("\u0000")) return NUL_MESSAGE;
+  if (LONE_SURROGATE.test(text)) return SURROGATE_MESSAGE;
+  return undefined;
+}
 
 /**
- * The pointer to the first string in `value` (a key or a value) holding U+0000, or undefined.
- * PostgreSQL refuses that character in text, failing the whole statement, where SQLite and MySQL
- * store it: input is refused for it on every dialect alike, naming the field, rather than a 500 on
- * one of them.
+ * The first string in `value` (a key or a value) that no dialect stores as sent, with why, or
+ * undefined. PostgreSQL refuses U+0000 in text, failing the whole statement, where SQLite and
+ * MySQL store it. A lone surrogate cannot be encoded as UTF-8: PostgreSQL refused it in JSON and
+ * MariaDB in a JSON check (500s), while SQLite and the text columns stored U+FFFD in its place (one
+ * on PostgreSQL and MariaDB, three on SQLite), so two different names became the same name on some
+ * dialects only. Input is refused for either on every dialect alike, naming the field.
  */
-export function fieldWithNul(value: unknown, at = ""): string | undefined {
-  if (typeof value === "string") return value.includes("\u0000") ? at || "/" : undefined;
+export function unstorableText(value: unknown, at = ""): FieldIssue | undefined {
+  if (typeof value === "string") {
+    const message = unstorable(value);
+    return message === undefined ? undefined : { field: at || "/", message };
+  }
   if (typeof value !== "object" || value === null) return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = fieldWithNul(value[i], `${at}/${i}`);
+      const found = unstorableText(value[i], `${at}/${i}`);
       if (found !== undefined) return found;
     }
     return undefined;
   }
   for (const key in value) {
-    if (key.includes("\u0000")) return `${at}/${key}`;
-    const found = fieldWithNul((value as Record<string, unknown>)[key], `${at}/${key}`);
+    const message = unstorable(key);
+    if (message !== undefined) return { field: `${at}/${key}`, message };
+    const found = unstorableText((value as Record<string, unknown>)[key], `${at}/${key}`);
     if (found !== undefined) return found;
   }
   return undefined;
@@ -102,11 +120,9 @@ export function parseInput<S extends TSchema>(
   }
   const validator = compiledValidator(schema);
   if (validator.Check(input)) {
-    const field = options?.anyText === true ? undefined : fieldWithNul(input);
-    if (field !== undefined) {
-      throw new AppError("validation_failed", `${field} ${NUL_MESSAGE}`, {
-        issues: [{ field, message: NUL_MESSAGE }],
-      });
+    const issue = options?.anyText === true ? undefined : unstorableText(input);
+    if (issue !== undefined) {
+      throw new AppError("validation_failed", `${issue.field} ${issue.message}`, { issues: [issue] });
     }
     return input as Static<S>;
   }

@@ -63,7 +63,7 @@ const OPENAI_FIELDS = new Set([
   "n",
 ]);
 
-/** Gateway input is passed on, never stored, so any text goes (see fieldWithNul); one object for every call. */
+/** Gateway input is passed on, never stored, so any text goes (see unstorableText); one object for every call. */
 const PASSED_ON = { anyText: true } as const;
 
 const completionId = () => `chatcmpl-${randomBytes(12).toString("base64url")}`;

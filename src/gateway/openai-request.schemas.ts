@@ -36,7 +36,7 @@ const Message = Type.Union([
   Type.Object({ role: Type.Literal("tool"), content: Content, tool_call_id: Type.String() }),
 ]);
 
-/** `model` is recorded in usage, and PostgreSQL cannot store U+0000 (see fieldWithNul). */
+/** `model` is recorded in usage, and PostgreSQL cannot store U+0000 (see unstorableText). */
 const WITHOUT_NUL = "^[^\\u0000]*$";
 
 /**

@@ -46,7 +46,12 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
       };
     }
     case "postgres": {
-      await withPgAdmin((c) => c.query(`create database "${name}"`));
+      // A natural-language collation, as most PostgreSQL installs have (ICU or glibc en_US), not the
+      // code point order SQLite and MariaDB compare in: a query that orders text without saying how
+      // then shows up as a difference between dialects.
+      await withPgAdmin((c) =>
+        c.query(`create database "${name}" template template0 locale_provider icu icu_locale 'en-US'`),
+      );
       return {
         dialect,
         name,

@@ -1,3 +1,5 @@
+import { isStorableInstant } from "../date-time-format.js";
+
 /**
  * The audit list's page cursor: the sort key of the last row a page showed. To the caller it is an
  * opaque base64url string; inside it is `{"created_at": ISO-8601, "id": uuid}`.
@@ -31,6 +33,7 @@ export function decodeAuditCursor(cursor: string): AuditPosition | undefined {
   if (typeof createdAt !== "string" || typeof id !== "string") return undefined;
   if (id.length === 0 || id.length > MAX_ID_LENGTH) return undefined;
   const date = new Date(createdAt);
-  if (Number.isNaN(date.getTime()) || date.toISOString() !== createdAt) return undefined;
+  // A date no dialect compares alike (year 10000) is no position a page could have ended at.
+  if (!isStorableInstant(date.getTime()) || date.toISOString() !== createdAt) return undefined;
   return { createdAt: date, id };
 }

@@ -33,21 +33,26 @@ export type AuditLogView = Static<typeof AuditLogView>;
 export const MAX_AUDIT_PAGE_SIZE = 200;
 export const DEFAULT_AUDIT_PAGE_SIZE = 50;
 
+/**
+ * An exact value to filter on, without surrounding whitespace: no stored value has any, and
+ * MariaDB's comparison ignores trailing spaces, so `action=auth.register%20` matched there and
+ * nowhere else.
+ */
+const Exact = (options: { maxLength: number; description?: string; examples?: string[] }) =>
+  Type.String({ minLength: 1, pattern: "^\\S(?:.*\\S)?$", ...options });
+
 export const AuditLogQuery = Type.Object(
   {
-    actor_id: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 36, description: "Only this user's actions" }),
-    ),
+    actor_id: Type.Optional(Exact({ maxLength: 36, description: "Only this user's actions" })),
     action: Type.Optional(
-      Type.String({
-        minLength: 1,
+      Exact({
         maxLength: 100,
         description: "An exact action, or a prefix ending in `.*`: `auth.*` matches every auth.… action",
         examples: ["auth.*", "connection.created"],
       }),
     ),
-    resource_type: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    resource_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    resource_type: Type.Optional(Exact({ maxLength: 64 })),
+    resource_id: Type.Optional(Exact({ maxLength: 64 })),
     from: Type.Optional(
       Type.String({ format: "date-time", description: "Entries at or after this instant (inclusive)" }),
     ),

@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql } from "kysely";
+import { byCodePoint } from "../../db/by-code-point.js";
 import type { Dialect } from "../../db/database-url.js";
 import type { Database, MembershipRole, OrganizationsTable, UserStatus } from "../../db/schema.js";
 import { toDate } from "../../db/values.js";
@@ -98,7 +99,7 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
         .selectAll("o")
         .select("m.role")
         .where("m.user_id", "=", userId)
-        .orderBy("o.name")
+        .orderBy(byCodePoint(dialect, sql.ref<string>("o.name")))
         .orderBy("o.id")
         .execute();
       return rows.map((row) => ({ org: toStoredOrg(row), role: row.role }));

@@ -1,5 +1,6 @@
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import { newId } from "../new-id.js";
+import { byCodePoint } from "../../db/by-code-point.js";
 import type { Dialect } from "../../db/database-url.js";
 import type { Database, SettingsTable } from "../../db/schema.js";
 import { toDate } from "../../db/values.js";
@@ -38,7 +39,11 @@ export type SettingsRepo = ReturnType<typeof createSettingsRepo>;
 export function createSettingsRepo({ db, dialect }: SettingsRepoDeps) {
   return {
     async list(executor: Executor = db): Promise<StoredSetting[]> {
-      const rows = await executor.selectFrom("settings").selectAll().orderBy("key").execute();
+      const rows = await executor
+        .selectFrom("settings")
+        .selectAll()
+        .orderBy(byCodePoint(dialect, sql.ref<string>("key")))
+        .execute();
       return rows.map(toStoredSetting);
     },
 

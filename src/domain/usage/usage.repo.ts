@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Dialect } from "../../db/database-url.js";
+import { byCodePoint, nullsLast } from "../../db/by-code-point.js";
 import type { Database } from "../../db/schema.js";
 
 export interface UsageFilter {
@@ -35,7 +36,9 @@ export function createUsageRepo({ db, dialect }: { db: Kysely<Database>; dialect
           sql<number>`avg(latency_ms)`.as("avg_latency_ms"),
         ])
         .groupBy(key)
-        .orderBy(key);
+        // The same order on every dialect: a deleted connection's (null) group last, then by code point.
+        .orderBy(nullsLast(key))
+        .orderBy(byCodePoint(dialect, key));
       if (filter.userId) query = query.where("user_id", "=", filter.userId);
       if (filter.from) query = query.where("created_at", ">=", filter.from);
       if (filter.to) query = query.where("created_at", "<", filter.to);

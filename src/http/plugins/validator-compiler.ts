@@ -1,20 +1,15 @@
 import type { FastifySchemaCompiler } from "fastify";
 import type { TSchema } from "typebox";
 import { Value } from "typebox/value";
-import {
-  compiledValidator,
-  fieldTooDeep,
-  fieldWithNul,
-  NESTING_MESSAGE,
-  NUL_MESSAGE,
-} from "../../domain/validate.js";
+import { compiledValidator, fieldTooDeep, NESTING_MESSAGE, unstorableText } from "../../domain/validate.js";
 
 /**
  * Request validation with TypeBox, the same schemas the services check. Bodies are taken exactly as
  * sent: no coercion ("" stays "", not null), no defaults filled into a partial update, unknown fields
  * refused. Query strings and path parameters arrive as text, so they are converted first, but only
- * where the conversion is exact: "1.5" is not quietly the integer 1, it is a 422. Text holding U+0000
- * is refused too (see fieldWithNul). The gateway's /v1 routes validate in the gateway instead.
+ * where the conversion is exact: "1.5" is not quietly the integer 1, it is a 422. Text no dialect
+ * stores as sent (U+0000, a lone surrogate) is refused too (see unstorableText). The gateway's /v1
+ * routes validate in the gateway instead.
  */
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = compiledValidator(schema);
@@ -27,10 +22,12 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
       };
     }
     if (check.Check(input)) {
-      const field = fieldWithNul(input);
-      if (field === undefined) return { value: input };
+      const issue = unstorableText(input);
+      if (issue === undefined) return { value: input };
       return {
-        error: [{ instancePath: field === "/" ? "" : field, message: NUL_MESSAGE, params: {} }] as never,
+        error: [
+          { instancePath: issue.field === "/" ? "" : issue.field, message: issue.message, params: {} },
+        ] as never,
       };
     }
     return { error: [...check.Errors(input)] as never };
