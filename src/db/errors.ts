@@ -52,6 +52,15 @@ export function isUniqueViolation(error: unknown): boolean {
   return constraintViolation(error) === "unique";
 }
 
+/**
+ * A write that refers to a row which is gone: the user or org a new row belongs to was deleted
+ * while it was being written. Every foreign key in the schema cascades or sets null on delete, so
+ * a deletion never violates one; a violation is always this race, which callers answer not_found.
+ */
+export function isMissingReference(error: unknown): boolean {
+  return constraintViolation(error) === "foreign_key";
+}
+
 /** The violated constraint or index name where the driver tells it (for telling two uniques apart). */
 export function violatedConstraintName(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;

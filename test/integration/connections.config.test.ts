@@ -185,7 +185,7 @@ describeEachDialect("connection config per provider type", (dialect) => {
       provider_type: "openai-compatible",
       base_url: "http://llm.example.test/v1",
     });
-    await t().sy.connectionsRepo.update(system.id, {
+    await t().sy.connectionsRepo.update(system.id, "system", {
       baseUrl: `http://alice:${password}@llm.example.test/v1`,
     });
 
@@ -197,7 +197,7 @@ describeEachDialect("connection config per provider type", (dialect) => {
       payload: { provider: "openai-compatible", base_url: "https://llm.example.test/v1" },
     });
     expect(profile.statusCode, profile.body).toBe(200);
-    await t().sy.connectionsRepo.update(profile.json().id, {
+    await t().sy.connectionsRepo.update(profile.json().id, `user:${user.id}`, {
       baseUrl: `https://bob:${password}@llm.example.test/v1`,
     });
 
@@ -232,7 +232,9 @@ describeEachDialect("connection config per provider type", (dialect) => {
       base_url: "https://llm.example.test/v1",
       model: "m",
     });
-    await t().sy.connectionsRepo.update(id, { config: { headers: { "x-token": `${secret}\r\nx-evil: 1` } } });
+    await t().sy.connectionsRepo.update(id, `user:${user.id}`, {
+      config: { headers: { "x-token": `${secret}\r\nx-evil: 1` } },
+    });
 
     const tested = await t().app.inject({
       method: "POST",

@@ -185,8 +185,9 @@ describeEachDialect("orgs service", (dialect) => {
     const { orgs } = setup();
     const disabled = await newUser(["user"], { status: "disabled" });
     await expectAppError(orgs.create(disabled, { name: "Nope" }), "forbidden");
+    // A user deleted after signing in is not there at all: not_found, as when the deletion wins the race.
     const ghost = userActor(uuidv7(), ["user"]);
-    await expectAppError(orgs.create(ghost, { name: "Nope" }), "forbidden");
+    await expectAppError(orgs.create(ghost, { name: "Nope" }), "not_found");
     await expectAppError(orgs.create(systemActor("cli"), { name: "Nope" }), "bad_request");
     expect(await orgs.membershipsOf(disabled.userId)).toEqual([]);
   });

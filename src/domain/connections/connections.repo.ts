@@ -215,7 +215,13 @@ export function createConnectionsRepo({ db, dialect }: { db: Kysely<Database>; d
         .execute();
     },
 
-    async update(id: string, patch: ConnectionPatch, executor: Executor = db): Promise<void> {
+    /** Returns whether the row was there to update (a concurrent delete may have taken it). */
+    async update(
+      id: string,
+      ownerKey: string,
+      patch: ConnectionPatch,
+      executor: Executor = db,
+    ): Promise<boolean> {
       const set: Updateable<LlmProvidersTable> = { updated_at: new Date() };
       if (patch.name !== undefined) set.name = patch.name;
       if (patch.providerType !== undefined) set.provider_type = patch.providerType;
@@ -229,11 +235,28 @@ export function createConnectionsRepo({ db, dialect }: { db: Kysely<Database>; d
       if (patch.timeoutSeconds !== undefined) set.timeout_seconds = patch.timeoutSeconds;
       if (patch.contextWindow !== undefined) set.context_window = patch.contextWindow;
       if (patch.isEnabled !== undefined) set.is_enabled = patch.isEnabled;
-      await executor.updateTable("llm_providers").set(set).where("id", "=", id).execute();
+      const result = await executor
+        .updateTable("llm_providers")
+        .set(set)
+        .where("id", "=", id)
+        .where("owner_key", "=", ownerKey)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
-    /** Makes `id` its owner's only default: the old default is cleared first, within the caller's transaction. */
-    async makeDefault(ownerKey: string, id: string, executor: Executor): Promise<void> {
+    /**
+     * Makes `id` its owner's only default, within the caller's transaction. The target is locked
+     * before the old default is cleared: a target deleted meanwhile must leave the owner's default
+     * as it was, so this answers false then and changes nothing.
+     */
+    async makeDefault(ownerKey: string, id: string, executor: Executor): Promise<boolean> {
+      let target = executor
+        .selectFrom("llm_providers")
+        .select("id")
+        .where("id", "=", id)
+        .where("owner_key", "=", ownerKey);
+      if (dialect !== "sqlite") target = target.forUpdate();
+      if (!(await target.executeTakeFirst())) return false;
       await executor
         .updateTable("llm_providers")
         .set({ is_default: false })
@@ -245,7 +268,9 @@ export function createConnectionsRepo({ db, dialect }: { db: Kysely<Database>; d
         .updateTable("llm_providers")
         .set({ is_default: true, updated_at: new Date() })
         .where("id", "=", id)
+        .where("owner_key", "=", ownerKey)
         .execute();
+      return true;
     },
 
     async delete(id: string, executor: Executor = db): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { newId } from "../new-id.js";
-import { constraintViolation, violatedConstraintName } from "../../db/errors.js";
+import { constraintViolation, isMissingReference, violatedConstraintName } from "../../db/errors.js";
 import type { ConnectionScope, Database } from "../../db/schema.js";
 import { type Actor, isAdmin } from "../actor.js";
 import type { AuditRecorder } from "../audit/audit.types.js";
@@ -47,6 +47,14 @@ export interface ConnectionsServiceDeps {
 
 const DEFAULT_INDEX = "llm_providers_one_default_key";
 
+const connectionNotFound = () => new AppError("not_found", "No connection with that id");
+
+/** A row read back inside the transaction that wrote it; gone only if a concurrent delete won. */
+function stillThere(found: ConnectionRecord | undefined): ConnectionRecord {
+  if (!found) throw connectionNotFound();
+  return found;
+}
+
 function invalid(field: string, message: string): AppError {
   return new AppError("validation_failed", `${field} ${message}`, { issues: [{ field, message }] });
 }
@@ -78,7 +86,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
   async function findReadable(actor: Actor, id: string): Promise<ConnectionRecord> {
     const v = await visibility(actor);
     const found = v ? await deps.repo.findVisible(id, v) : await deps.repo.findById(id);
-    if (!found) throw new AppError("not_found", "No connection with that id");
+    if (!found) throw connectionNotFound();
     return found;
   }
 
@@ -94,7 +102,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
     }
     if (actor.kind === "system") return;
     if (scope === "user") {
-      if (userId !== actor.userId) throw new AppError("not_found", "No connection with that id");
+      if (userId !== actor.userId) throw connectionNotFound();
       return;
     }
     const role = orgId ? await deps.orgs.findRole(orgId, actor.userId) : undefined;
@@ -195,10 +203,17 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
     }
   }
 
-  const asConflict = (error: unknown): unknown =>
-    constraintViolation(error) === "unique" && violatedConstraintName(error) !== DEFAULT_INDEX
-      ? new AppError("conflict", "This owner already has a connection with that name")
-      : error;
+  /** What the database settled in a race, in our codes: a name taken, or the owner deleted meanwhile. */
+  const fromDatabase = (error: unknown, scope: ConnectionScope): unknown => {
+    if (constraintViolation(error) === "unique" && violatedConstraintName(error) !== DEFAULT_INDEX) {
+      return new AppError("conflict", "This owner already has a connection with that name", { cause: error });
+    }
+    if (isMissingReference(error)) {
+      const owner = scope === "org" ? "organization" : "user";
+      return new AppError("not_found", `No ${owner} with that id`, { cause: error });
+    }
+    return error;
+  };
 
   const record = async (
     actor: Actor,
@@ -253,8 +268,9 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
 
       const id = newId();
       const ownerKey = ownerKeyOf(scope, userId, orgId);
+      let created: ConnectionRecord;
       try {
-        await withRetry(() =>
+        created = await withRetry(() =>
           deps.db.transaction().execute(async (trx) => {
             await deps.repo.lockOwner(ownerKey, trx);
             await deps.repo.insert(
@@ -282,15 +298,15 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
             // concurrent firsts both see none; the one-default index refuses the second, which is
             // retried and then sees the first's default.
             if (body.is_default === true || !(await deps.repo.defaultOf(ownerKey, trx))) {
-              await deps.repo.makeDefault(ownerKey, id, trx);
+              if (!(await deps.repo.makeDefault(ownerKey, id, trx))) throw connectionNotFound();
             }
+            // Read back before the commit: after it, deleting the owner may cascade to the new row.
+            return stillThere(await deps.repo.findById(id, trx));
           }),
         );
       } catch (error) {
-        throw asConflict(error);
+        throw fromDatabase(error, scope);
       }
-      const created = await deps.repo.findById(id);
-      if (!created) throw new Error("created connection vanished");
       await record(actor, "connection.create", created, { provider_type: created.providerType });
       return toConnectionView(created);
     },
@@ -345,18 +361,22 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
         patch.apiKeyEncrypted = null;
         patch.apiKeyHint = null;
       }
+      let updated: ConnectionRecord;
       try {
-        await withRetry(() =>
+        updated = await withRetry(() =>
           deps.db.transaction().execute(async (trx) => {
             await deps.repo.lockOwner(current.ownerKey, trx);
-            await deps.repo.update(id, patch, trx);
-            if (body.is_default === true) await deps.repo.makeDefault(current.ownerKey, id, trx);
+            // Deleted since it was read above: there is nothing left to change.
+            if (!(await deps.repo.update(id, current.ownerKey, patch, trx))) throw connectionNotFound();
+            if (body.is_default === true && !(await deps.repo.makeDefault(current.ownerKey, id, trx))) {
+              throw connectionNotFound();
+            }
+            return stillThere(await deps.repo.findById(id, trx));
           }),
         );
       } catch (error) {
-        throw asConflict(error);
+        throw fromDatabase(error, current.scope);
       }
-      const updated = (await deps.repo.findById(id))!;
       const changed = Object.keys(body).filter((k) => k !== "api_key");
       await record(actor, "connection.update", updated, {
         fields: body.api_key !== undefined ? [...changed, "api_key"] : changed,
@@ -368,13 +388,14 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
     async setDefault(actor: Actor, id: string): Promise<ConnectionView> {
       const current = await findReadable(actor, id);
       await assertCanWrite(actor, current.scope, current.userId, current.orgId);
-      await withRetry(() =>
+      const updated = await withRetry(() =>
         deps.db.transaction().execute(async (trx) => {
           await deps.repo.lockOwner(current.ownerKey, trx);
-          await deps.repo.makeDefault(current.ownerKey, id, trx);
+          // Deleted since it was read above: the old default must stay, or the owner would have none.
+          if (!(await deps.repo.makeDefault(current.ownerKey, id, trx))) throw connectionNotFound();
+          return stillThere(await deps.repo.findById(id, trx));
         }),
       );
-      const updated = (await deps.repo.findById(id))!;
       await record(actor, "connection.set_default", updated);
       return toConnectionView(updated);
     },
@@ -385,7 +406,10 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
       await withRetry(() =>
         deps.db.transaction().execute(async (trx) => {
           const siblings = await deps.repo.lockOwner(current.ownerKey, trx);
-          const stillDefault = siblings.find((c) => c.id === id)?.isDefault ?? false;
+          const target = siblings.find((c) => c.id === id);
+          // A concurrent delete took it first: that one answered 204, this one has nothing to delete.
+          if (!target) throw connectionNotFound();
+          const stillDefault = target.isDefault;
           if (stillDefault && current.scope === "system") {
             throw new AppError(
               "bad_request",

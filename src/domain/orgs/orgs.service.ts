@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { newId } from "../new-id.js";
-import { constraintViolation } from "../../db/errors.js";
+import { constraintViolation, isMissingReference } from "../../db/errors.js";
 import type { Database } from "../../db/schema.js";
 import { type Actor, isAdmin } from "../actor.js";
 import type { AuditRecorder } from "../audit/audit.types.js";
@@ -86,7 +86,9 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
       try {
         await db.transaction().execute(async (trx) => {
           const user = await repo.findUserById(actor.userId, trx);
-          if (user === undefined || user.status !== "active") {
+          // Deleted since the request was signed in: a user who is not there, as an admin would see.
+          if (user === undefined) throw userGone();
+          if (user.status !== "active") {
             throw new AppError("forbidden", "Only an active user may create an organization");
           }
           await repo.insertOrg(org, trx);
@@ -96,6 +98,8 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
           );
         });
       } catch (error) {
+        // Deleted after the check above: the owner's membership then refers to a user who is gone.
+        if (isMissingReference(error)) throw userGone(error);
         // The slug is the only unique a new org can collide on (its id is fresh, it has no members).
         if (constraintViolation(error) !== "unique") throw error;
         if (input.slug !== undefined) throw slugTaken(slug, error);
@@ -412,6 +416,10 @@ function requireAnotherOwner(members: StoredMembership[], change: "demote" | "re
 
 function orgNotFound(): AppError {
   return new AppError("not_found", "No organization with that id");
+}
+
+function userGone(cause?: unknown): AppError {
+  return new AppError("not_found", "No user with that id: the account was deleted", { cause });
 }
 
 function memberNotFound(): AppError {
