@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Type } from "typebox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Switchyard } from "../../src/app.js";
@@ -36,6 +37,24 @@ describeEachDialect("HTTP skeleton", (dialect) => {
     );
     app.get("/api/test/boom", async () => {
       throw new Error("select secret_column from db where password='hunter2'");
+    });
+    // A write for a user deleted meanwhile: the driver's own foreign-key error, as a race gives it.
+    app.post("/api/test/orphan", async () => {
+      await sy.db
+        .insertInto("usage_records")
+        .values({
+          id: randomUUID(),
+          user_id: randomUUID(),
+          api_key_id: null,
+          connection_id: null,
+          endpoint: "chat.completions",
+          provider_type: null,
+          model: null,
+          status_code: 200,
+          error_code: null,
+        })
+        .execute();
+      return { stored: true };
     });
     await app.ready();
   });
@@ -161,6 +180,13 @@ describeEachDialect("HTTP skeleton", (dialect) => {
         path: "/api/test/boom",
       }),
     );
+  });
+
+  it("answers a write whose owner is gone (a foreign-key violation the service did not map) 404, not 500", async () => {
+    const res = await app.inject({ method: "POST", url: "/api/test/orphan" });
+    expect(res.statusCode, res.body).toBe(404);
+    expect(res.json()).toMatchObject({ code: "not_found", request_id: res.headers["x-request-id"] });
+    expect(res.body).not.toContain("usage_records");
   });
 
   it("never writes the Authorization header or cookies to the log", async () => {

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isMissingReference } from "../../db/errors.js";
 import { AppError, type ErrorCode, isAppError } from "../../domain/errors.js";
 import { fieldIssues } from "../../domain/validate.js";
 import { presentError } from "../error-status.js";
@@ -167,6 +168,11 @@ function toAppError(error: FastifyError | Error): AppError {
   // Body parse failures (malformed JSON) arrive as 400s without a code we know.
   if (fastifyError.statusCode === 400 && error instanceof SyntaxError) {
     return new AppError("bad_request", "The body is not valid JSON");
+  }
+  // The last net for a write racing its owner's deletion (services that know the owner say which):
+  // the row it refers to is gone, which the caller can act on; nothing broke.
+  if (isMissingReference(error)) {
+    return new AppError("not_found", "Something this request refers to no longer exists", { cause: error });
   }
   if (fastifyError.statusCode === 405) return new AppError("method_not_allowed", "Method not allowed");
   if (fastifyError.statusCode === 503)
