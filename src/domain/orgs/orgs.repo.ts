@@ -278,6 +278,17 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
     },
 
     /**
+     * The user, its row locked until the transaction ends (where the dialect has row locks; SQLite
+     * runs one writer at a time): a user deletion, which locks the row before it checks what the
+     * user solely owns, then waits for an org being created, and sees its membership.
+     */
+    async lockUser(userId: string, executor: Executor): Promise<OrgUser | undefined> {
+      let query = executor.selectFrom("users").select(["id", "email", "status"]).where("id", "=", userId);
+      if (dialect !== "sqlite") query = query.forUpdate();
+      return query.executeTakeFirst();
+    },
+
+    /**
      * The user with this email: an exact match, else the one user whose email matches ignoring case
      * (emails compare case-sensitively in every dialect's column, people type them either way).
      */

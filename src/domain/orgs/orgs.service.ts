@@ -41,6 +41,7 @@ export interface OrgsServiceDeps {
     | "updateMembershipRole"
     | "deleteMembership"
     | "findUserById"
+    | "lockUser"
     | "findUserByEmail"
   >;
   audit: Pick<AuditRecorder, "record">;
@@ -85,7 +86,7 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
       const org: StoredOrg = { id: newId(), name, slug, createdAt: now, updatedAt: now };
       try {
         await db.transaction().execute(async (trx) => {
-          const user = await repo.findUserById(actor.userId, trx);
+          const user = await repo.lockUser(actor.userId, trx);
           // Deleted since the request was signed in: a user who is not there, as an admin would see.
           if (user === undefined) throw userGone();
           if (user.status !== "active") {

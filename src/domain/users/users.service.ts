@@ -156,6 +156,8 @@ export function createUsersService(deps: UsersServiceDeps) {
       if (!existing) throw new AppError("not_found", "No user with that id");
       const keyHashes = await deps.apiKeys.hashesOfUser(userId);
       await deps.db.transaction().execute(async (trx) => {
+        // Deleted meanwhile by another admin: nothing left to do.
+        if (!(await deps.users.lock(userId, trx))) throw new AppError("not_found", "No user with that id");
         await keepAnAdmin(trx, userId);
         const orphaned = await deps.orgs.orgsSolelyOwnedBy(userId, trx);
         if (orphaned.length > 0) {
