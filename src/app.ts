@@ -18,6 +18,7 @@ import { createAccessTokens } from "./domain/auth/access-token.js";
 import { type AuthService, createAuthService } from "./domain/auth/auth.service.js";
 import { type Authenticator, createAuthenticator } from "./domain/auth/authenticator.js";
 import { createPasswordHasher } from "./domain/auth/password-hasher.js";
+import { createBootstrapClaimsRepo } from "./domain/auth/bootstrap-claims.repo.js";
 import { createSessionsRepo } from "./domain/auth/sessions.repo.js";
 import {
   type ConnectionRecord,
@@ -237,6 +238,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     auth: createAuthService({
       db,
       users: usersRepo,
+      claims: createBootstrapClaimsRepo(db),
       sessions: sessionsRepo,
       identities,
       passwords,

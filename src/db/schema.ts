@@ -69,6 +69,12 @@ export interface SessionsTable {
   created_at: TimestampWithDefault;
 }
 
+export interface BootstrapClaimsTable {
+  claim: string;
+  user_id: string;
+  created_at: TimestampWithDefault;
+}
+
 export interface ApiKeysTable {
   id: string;
   user_id: string;
@@ -225,6 +231,7 @@ export interface Database {
   roles: RolesTable;
   user_roles: UserRolesTable;
   sessions: SessionsTable;
+  bootstrap_claims: BootstrapClaimsTable;
   api_keys: ApiKeysTable;
   organizations: OrganizationsTable;
   memberships: MembershipsTable;

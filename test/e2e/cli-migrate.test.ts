@@ -2,7 +2,14 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
 
-const ALL = ["0001_identity", "0002_connections", "0003_operations", "0004_health_hysteresis"];
+const ALL = [
+  "0001_identity",
+  "0002_connections",
+  "0003_operations",
+  "0004_health_hysteresis",
+  "0005_bootstrap_claims",
+];
+const LAST = ALL[ALL.length - 1];
 
 describeEachDialect("switchyard migrate", (dialect) => {
   let testDb: TestDatabase;
@@ -37,16 +44,16 @@ describeEachDialect("switchyard migrate", (dialect) => {
 
     const down = await migrate("down");
     expect(down.code, down.stderr).toBe(0);
-    expect(down.stdout.trim()).toBe("reverted 0004_health_hysteresis");
-    expect((await migrate("status")).stdout).toMatch(/pending\s+0004_health_hysteresis/);
+    expect(down.stdout.trim()).toBe(`reverted ${LAST}`);
+    expect((await migrate("status")).stdout).toMatch(new RegExp(`pending\\s+${LAST}`));
 
     const downAll = await migrate("down", "--all");
     expect(downAll.code, downAll.stderr).toBe(0);
-    expect(downAll.stdout.trim().split("\n")).toEqual([
-      "reverted 0003_operations",
-      "reverted 0002_connections",
-      "reverted 0001_identity",
-    ]);
+    expect(downAll.stdout.trim().split("\n")).toEqual(
+      ALL.slice(0, -1)
+        .reverse()
+        .map((n) => `reverted ${n}`),
+    );
     expect((await migrate("down", "--all")).stdout).toContain("nothing to revert");
 
     const reUp = await migrate("up");

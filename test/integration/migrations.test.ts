@@ -4,7 +4,13 @@ import { createMigrator } from "../../src/db/migrator.js";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
 import { listIndexes, type SchemaSnapshot, snapshotSchema } from "../support/schema-snapshot.js";
 
-const MIGRATIONS = ["0001_identity", "0002_connections", "0003_operations", "0004_health_hysteresis"];
+const MIGRATIONS = [
+  "0001_identity",
+  "0002_connections",
+  "0003_operations",
+  "0004_health_hysteresis",
+  "0005_bootstrap_claims",
+];
 
 /** What each migration creates: tables, and (isView) views. */
 const CREATES: Record<string, { tables: string[]; views: string[] }> = {
@@ -28,6 +34,7 @@ const CREATES: Record<string, { tables: string[]; views: string[] }> = {
   },
   // Adds a column only.
   "0004_health_hysteresis": { tables: [], views: [] },
+  "0005_bootstrap_claims": { tables: ["bootstrap_claims"], views: [] },
 };
 
 /** The tables and views the given migrations create, sorted, as `name` or `name (view)`. */
@@ -94,22 +101,14 @@ describeEachDialect("migrations", (dialect) => {
     await migrator.up();
     const full = await snapshot();
 
-    expect((await migrator.down()).names).toEqual(["0004_health_hysteresis"]);
-    expect((await migrator.status()).map((s) => [s.name, s.applied])).toEqual([
-      ["0001_identity", true],
-      ["0002_connections", true],
-      ["0003_operations", true],
-      ["0004_health_hysteresis", false],
-    ]);
-    const withoutColumn = await snapshot();
-    expect(withoutColumn).not.toEqual(full);
-    expect(
-      withoutColumn.tables
-        .find((t) => t.name === "llm_providers")
-        ?.columns.some((c) => c.name === "consecutive_failures"),
-    ).toBe(false);
+    const last = MIGRATIONS[MIGRATIONS.length - 1];
+    expect((await migrator.down()).names).toEqual([last]);
+    expect((await migrator.status()).map((s) => [s.name, s.applied])).toEqual(
+      MIGRATIONS.map((name) => [name, name !== last]),
+    );
+    expect(await snapshot()).not.toEqual(full);
 
-    expect((await migrator.up()).names).toEqual(["0004_health_hysteresis"]);
+    expect((await migrator.up()).names).toEqual([last]);
     expect((await migrator.status()).every((s) => s.applied)).toBe(true);
     expect(await snapshot()).toEqual(full);
 
@@ -143,15 +142,12 @@ describeEachDialect("migrations", (dialect) => {
     await migrator.down();
     await migrator.down();
     const partial = await migrator.status();
-    expect(partial.map((s) => [s.name, s.applied])).toEqual([
-      ["0001_identity", true],
-      ["0002_connections", false],
-      ["0003_operations", false],
-      ["0004_health_hysteresis", false],
-    ]);
+    expect(partial.map((s) => [s.name, s.applied])).toEqual(
+      MIGRATIONS.map((name, i) => [name, i < MIGRATIONS.length - 3]),
+    );
     expect(partial[0]?.executedAt).toEqual(applied[0]?.executedAt);
-    expect(partial[1]?.executedAt).toBeNull();
-    expect(partial[2]?.executedAt).toBeNull();
+    expect(partial[MIGRATIONS.length - 3]?.executedAt).toBeNull();
+    expect(partial[MIGRATIONS.length - 1]?.executedAt).toBeNull();
   });
 
   it("creates the indexes the seeds rely on", async () => {

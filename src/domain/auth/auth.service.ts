@@ -15,6 +15,7 @@ import { normalizeEmail, toUserView } from "../users/user-view.js";
 import { parseInput } from "../validate.js";
 import type { AccessTokens } from "./access-token.js";
 import { LoginBody, RefreshBody, RegisterBody } from "./auth.schemas.js";
+import type { BootstrapClaimsRepo } from "./bootstrap-claims.repo.js";
 import type { PasswordHasher } from "./password-hasher.js";
 import type { SessionsRepo } from "./sessions.repo.js";
 
@@ -36,9 +37,13 @@ export const LOGIN_THROTTLE = {
   perAddress: 30,
 };
 
+/** Rolls back a registration that lost the first-admin claim, so it can run again as a later one. */
+class FirstAdminTaken extends Error {}
+
 export interface AuthServiceDeps {
   db: Kysely<Database>;
   users: Pick<UsersRepo, "count" | "findByEmail" | "findById" | "insert" | "rolesOf">;
+  claims: Pick<BootstrapClaimsRepo, "claim">;
   sessions: Pick<SessionsRepo, "insert" | "findByTokenHash" | "markRotated" | "revokeFamily" | "familyOf">;
   identities: Pick<IdentityLookup, "byId">;
   passwords: PasswordHasher;
@@ -81,7 +86,11 @@ export function createAuthService(deps: AuthServiceDeps) {
   });
 
   return {
-    /** The first account becomes admin; after that, only while `auth.registration` is open. */
+    /**
+     * The first account becomes admin; after that, only while `auth.registration` is open. Of
+     * concurrent registrations on an empty database one wins the first-admin claim and the others
+     * run again as later registrations.
+     */
     async register(input: unknown, meta: RequestMeta): Promise<TokenPair> {
       const body = parseInput(RegisterBody, input);
       const email = normalizeEmail(body.email);
@@ -91,9 +100,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       // Read before the transaction: on SQLite a read outside it would wait for the one connection
       // the transaction holds.
       const open = (await deps.settings.get("auth.registration")) === "open";
-      try {
-        await deps.db.transaction().execute(async (trx) => {
-          const first = (await deps.users.count(trx)) === 0;
+      const attempt = (mayBeFirst: boolean) =>
+        deps.db.transaction().execute(async (trx) => {
+          // Counting alone does not settle who is first: concurrent transactions all count zero.
+          // The claim below does; this count only spares later registrations from trying it.
+          const first = mayBeFirst && (await deps.users.count(trx)) === 0;
           if (!first && !open) {
             throw new AppError("forbidden", "Registration is closed: ask an admin to create your account");
           }
@@ -102,7 +113,16 @@ export function createAuthService(deps: AuthServiceDeps) {
             { id, email, passwordHash, displayName: body.display_name ?? null, roles },
             trx,
           );
+          if (first && !(await deps.claims.claim("first_admin", id, trx))) throw new FirstAdminTaken();
         });
+      try {
+        try {
+          await attempt(true);
+        } catch (error) {
+          if (!(error instanceof FirstAdminTaken)) throw error;
+          // Another registration became the first admin and has committed: this one is a later one.
+          await attempt(false);
+        }
       } catch (error) {
         if (isUniqueViolation(error))
           throw new AppError("conflict", "An account with this email already exists");
