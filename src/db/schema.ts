@@ -69,6 +69,14 @@ export interface SessionsTable {
   created_at: TimestampWithDefault;
 }
 
+/** One login: the family its rotated refresh tokens share; revoking it ends them all. */
+export interface SessionFamiliesTable {
+  id: string;
+  user_id: string;
+  revoked_at: NullableTimestamp;
+  created_at: TimestampWithDefault;
+}
+
 export interface BootstrapClaimsTable {
   claim: string;
   user_id: string;
@@ -231,6 +239,7 @@ export interface Database {
   roles: RolesTable;
   user_roles: UserRolesTable;
   sessions: SessionsTable;
+  session_families: SessionFamiliesTable;
   bootstrap_claims: BootstrapClaimsTable;
   api_keys: ApiKeysTable;
   organizations: OrganizationsTable;

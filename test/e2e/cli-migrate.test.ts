@@ -8,6 +8,7 @@ const ALL = [
   "0003_operations",
   "0004_health_hysteresis",
   "0005_bootstrap_claims",
+  "0006_session_families",
 ];
 const LAST = ALL[ALL.length - 1];
 

@@ -524,12 +524,14 @@ describeEachDialect("database constraints", (dialect) => {
       const seed = async (uid: string) => {
         await d.insertInto("profiles").values({ user_id: uid, display_name: "Someone" }).execute();
         await d.insertInto("user_roles").values({ user_id: uid, role_id: role.id }).execute();
+        const familyId = uuidv7();
+        await d.insertInto("session_families").values({ id: familyId, user_id: uid }).execute();
         await d
           .insertInto("sessions")
           .values({
             id: uuidv7(),
             user_id: uid,
-            family_id: uuidv7(),
+            family_id: familyId,
             refresh_token_hash: `hash-${unique()}`,
             expires_at: new Date(Date.now() + 3_600_000),
           })
@@ -576,6 +578,9 @@ describeEachDialect("database constraints", (dialect) => {
         user_roles: (await d.selectFrom("user_roles").select("user_id").where("user_id", "=", uid).execute())
           .length,
         sessions: (await d.selectFrom("sessions").select("id").where("user_id", "=", uid).execute()).length,
+        session_families: (
+          await d.selectFrom("session_families").select("id").where("user_id", "=", uid).execute()
+        ).length,
         api_keys: (await d.selectFrom("api_keys").select("id").where("user_id", "=", uid).execute()).length,
         memberships: (
           await d.selectFrom("memberships").select("user_id").where("user_id", "=", uid).execute()
@@ -593,6 +598,7 @@ describeEachDialect("database constraints", (dialect) => {
         profiles: 1,
         user_roles: 1,
         sessions: 1,
+        session_families: 1,
         api_keys: 1,
         memberships: 1,
         llm_providers: 1,

@@ -10,6 +10,7 @@ const MIGRATIONS = [
   "0003_operations",
   "0004_health_hysteresis",
   "0005_bootstrap_claims",
+  "0006_session_families",
 ];
 
 /** What each migration creates: tables, and (isView) views. */
@@ -35,6 +36,7 @@ const CREATES: Record<string, { tables: string[]; views: string[] }> = {
   // Adds a column only.
   "0004_health_hysteresis": { tables: [], views: [] },
   "0005_bootstrap_claims": { tables: ["bootstrap_claims"], views: [] },
+  "0006_session_families": { tables: ["session_families"], views: [] },
 };
 
 /** The tables and views the given migrations create, sorted, as `name` or `name (view)`. */
@@ -186,5 +188,37 @@ describeEachDialect("migrations", (dialect) => {
     expect(byName("system_logs_level_idx")).toMatchObject({ table: "system_logs", columns: ["level"] });
     // The one-default-per-owner index is unique in every dialect.
     expect(byName("llm_providers_one_default_key")).toMatchObject({ table: "llm_providers", unique: true });
+  });
+
+  it("0006 gives the logins of existing refresh tokens a family, revoked where their tokens were", async () => {
+    const migrator = createMigrator(db());
+    await migrator.up();
+    // Back to just before 0006, however many migrations come after it.
+    while (!(await migrator.down()).names.includes("0006_session_families"));
+    const d = db();
+    await d.insertInto("users").values({ id: "u1", email: "u1@example.test" }).execute();
+    const token = (id: string, family: string, revoked: boolean) => ({
+      id,
+      user_id: "u1",
+      family_id: family,
+      refresh_token_hash: `hash-${id}`,
+      expires_at: new Date(Date.now() + 3_600_000),
+      revoked_at: revoked ? new Date() : null,
+    });
+    await d
+      .insertInto("sessions")
+      .values([token("s1", "live", false), token("s2", "live", false), token("s3", "ended", true)])
+      .execute();
+
+    expect((await migrator.up()).names).toContain("0006_session_families");
+    const families = await d
+      .selectFrom("session_families")
+      .select(["id", "user_id", "revoked_at"])
+      .orderBy("id")
+      .execute();
+    expect(families.map((f) => [f.id, f.user_id, f.revoked_at !== null])).toEqual([
+      ["ended", "u1", true],
+      ["live", "u1", false],
+    ]);
   });
 });

@@ -44,7 +44,16 @@ export interface AuthServiceDeps {
   db: Kysely<Database>;
   users: Pick<UsersRepo, "count" | "findByEmail" | "findById" | "insert" | "rolesOf">;
   claims: Pick<BootstrapClaimsRepo, "claim">;
-  sessions: Pick<SessionsRepo, "insert" | "findByTokenHash" | "markRotated" | "revokeFamily" | "familyOf">;
+  sessions: Pick<
+    SessionsRepo,
+    | "insertFamily"
+    | "insert"
+    | "findByTokenHash"
+    | "isFamilyRevoked"
+    | "markRotated"
+    | "revokeFamily"
+    | "familyOf"
+  >;
   identities: Pick<IdentityLookup, "byId">;
   passwords: PasswordHasher;
   accessTokens: Pick<AccessTokens, "issue">;
@@ -75,6 +84,13 @@ export function createAuthService(deps: AuthServiceDeps) {
       token_type: "Bearer",
       expires_in: ttl,
     };
+  }
+
+  /** A new login: its own family, so revoking it later leaves the user's other logins alone. */
+  async function startLogin(user: UserView, meta: RequestMeta): Promise<TokenPair> {
+    const familyId = newId();
+    await deps.sessions.insertFamily({ id: familyId, userId: user.id });
+    return issueTokens(user, meta, familyId);
   }
 
   const actorFor = (user: UserView, meta: RequestMeta): UserActor => ({
@@ -137,7 +153,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         resourceId: id,
         details: { email, admin: roles.includes("admin") },
       });
-      return issueTokens(view, meta, newId());
+      return startLogin(view, meta);
     },
 
     async login(input: unknown, meta: RequestMeta): Promise<TokenPair> {
@@ -196,7 +212,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         resourceType: "user",
         resourceId: user.id,
       });
-      return issueTokens(view, meta, newId());
+      return startLogin(view, meta);
     },
 
     /**
@@ -229,7 +245,12 @@ export function createAuthService(deps: AuthServiceDeps) {
 
       const user = await deps.users.findById(session.userId);
       if (!user) throw invalid();
-      return issueTokens(toUserView(user, identity.roles), meta, session.familyId);
+      const pair = await issueTokens(toUserView(user, identity.roles), meta, session.familyId);
+      // A revocation of this login that ran meanwhile (a logout, reuse seen by a concurrent refresh)
+      // may have missed the token just inserted. The family row already makes that token useless;
+      // checking it once more spares handing out a pair whose login has ended.
+      if (await deps.sessions.isFamilyRevoked(session.familyId)) throw invalid();
+      return pair;
     },
 
     /**

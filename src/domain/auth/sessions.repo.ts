@@ -8,6 +8,7 @@ export interface SessionRecord {
   userId: string;
   familyId: string;
   expiresAt: Date;
+  /** When this token, or the whole login it belongs to, was revoked. */
   revokedAt: Date | null;
   rotatedAt: Date | null;
 }
@@ -22,9 +23,21 @@ export interface NewSession {
   userAgent: string | null;
 }
 
-/** One row per refresh token; a family is the chain of rotations that started at one login. */
+/**
+ * One row per refresh token; a family is the chain of rotations that started at one login, with a
+ * row of its own. Revocation marks the family row, which every refresh reads, so it also covers a
+ * token that a rotation running at the same moment inserts afterwards.
+ */
 export function createSessionsRepo(db: Kysely<Database>) {
   return {
+    /** Starts a login; its refresh tokens are then inserted with its id as their family. */
+    async insertFamily(family: { id: string; userId: string }, executor: Executor = db): Promise<void> {
+      await executor
+        .insertInto("session_families")
+        .values({ id: family.id, user_id: family.userId, created_at: new Date() })
+        .execute();
+    },
+
     async insert(session: NewSession, executor: Executor = db): Promise<void> {
       await executor
         .insertInto("sessions")
@@ -44,8 +57,17 @@ export function createSessionsRepo(db: Kysely<Database>) {
     async findByTokenHash(hash: string, executor: Executor = db): Promise<SessionRecord | undefined> {
       const row = await executor
         .selectFrom("sessions")
-        .select(["id", "user_id", "family_id", "expires_at", "revoked_at", "rotated_at"])
-        .where("refresh_token_hash", "=", hash)
+        .innerJoin("session_families", "session_families.id", "sessions.family_id")
+        .select([
+          "sessions.id",
+          "sessions.user_id",
+          "sessions.family_id",
+          "sessions.expires_at",
+          "sessions.revoked_at",
+          "sessions.rotated_at",
+          "session_families.revoked_at as family_revoked_at",
+        ])
+        .where("sessions.refresh_token_hash", "=", hash)
         .executeTakeFirst();
       return row
         ? {
@@ -53,10 +75,19 @@ export function createSessionsRepo(db: Kysely<Database>) {
             userId: row.user_id,
             familyId: row.family_id,
             expiresAt: toDate(row.expires_at),
-            revokedAt: toDateOrNull(row.revoked_at),
+            revokedAt: toDateOrNull(row.family_revoked_at) ?? toDateOrNull(row.revoked_at),
             rotatedAt: toDateOrNull(row.rotated_at),
           }
         : undefined;
+    },
+
+    async isFamilyRevoked(familyId: string, executor: Executor = db): Promise<boolean> {
+      const row = await executor
+        .selectFrom("session_families")
+        .select("revoked_at")
+        .where("id", "=", familyId)
+        .executeTakeFirst();
+      return !row || row.revoked_at !== null;
     },
 
     async familyOf(userId: string, sessionId: string, executor: Executor = db): Promise<string | undefined> {
@@ -94,10 +125,19 @@ export function createSessionsRepo(db: Kysely<Database>) {
         .execute();
     },
 
+    /** Ends a login: the family row first, since it is what refreshes check; returns tokens revoked. */
     async revokeFamily(userId: string, familyId: string, executor: Executor = db): Promise<number> {
+      const now = new Date();
+      await executor
+        .updateTable("session_families")
+        .set({ revoked_at: now })
+        .where("user_id", "=", userId)
+        .where("id", "=", familyId)
+        .where("revoked_at", "is", null)
+        .execute();
       const result = await executor
         .updateTable("sessions")
-        .set({ revoked_at: new Date() })
+        .set({ revoked_at: now })
         .where("user_id", "=", userId)
         .where("family_id", "=", familyId)
         .where("revoked_at", "is", null)
@@ -106,9 +146,16 @@ export function createSessionsRepo(db: Kysely<Database>) {
     },
 
     async revokeAllForUser(userId: string, executor: Executor = db): Promise<void> {
+      const now = new Date();
+      await executor
+        .updateTable("session_families")
+        .set({ revoked_at: now })
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null)
+        .execute();
       await executor
         .updateTable("sessions")
-        .set({ revoked_at: new Date() })
+        .set({ revoked_at: now })
         .where("user_id", "=", userId)
         .where("revoked_at", "is", null)
         .execute();
