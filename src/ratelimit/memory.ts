@@ -36,6 +36,10 @@ export function createMemoryRateLimitStore(
       windows.set(key, window);
       return view(window);
     },
+    release: async (key, cost = 1) => {
+      const window = current(key);
+      if (window) window.count = Math.max(0, window.count - cost);
+    },
     peek: async (key) => view(current(key)),
     reset: async (key) => {
       windows.delete(key);

@@ -12,6 +12,14 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2])
 return {count, ttl}
 `;
 
+// Atomic too: a concurrent increment between a read and a write would otherwise be lost. DECRBY
+// keeps the key's expiry; a missing key (an ended window) is left missing.
+const RELEASE = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then redis.call('DECRBY', KEYS[1], math.min(count, tonumber(ARGV[1]))) end
+return 0
+`;
+
 const PREFIX = "switchyard:rl:";
 
 /**
@@ -58,6 +66,15 @@ export function createRedisRateLimitStore(
       } catch (error) {
         degrade(error);
         return fallback.increment(key, windowMs, cost);
+      }
+    },
+    release: async (key, cost = 1) => {
+      if (degraded) return fallback.release(key, cost);
+      try {
+        await redis.eval(RELEASE, 1, PREFIX + key, cost);
+      } catch (error) {
+        degrade(error);
+        await fallback.release(key, cost);
       }
     },
     peek: async (key) => {

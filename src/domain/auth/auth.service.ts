@@ -30,7 +30,10 @@ export interface TokenPair {
 const REFRESH_TOKEN_PREFIX = "syr_";
 const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
-/** Failed logins allowed per window before 429: per account, and per client address. */
+/**
+ * Failed logins allowed per window before 429: per account, and per client address. Attempts are
+ * counted before the password is checked, so concurrent guesses cannot exceed these.
+ */
 export const LOGIN_THROTTLE = {
   windowMs: 15 * 60 * 1000,
   perAccount: 5,
@@ -162,16 +165,22 @@ export function createAuthService(deps: AuthServiceDeps) {
       const accountKey = `login:account:${email}`;
       const addressKey = `login:address:${meta.ip ?? "unknown"}`;
 
+      // Counted before the password is checked: counting failures only after the (slow) hash check
+      // let concurrent guesses all pass a limit none of them had reached yet. Only failures stay
+      // counted, as before; a refused attempt and a success give their counts back.
       const [account, address] = await Promise.all([
-        deps.throttle.peek(accountKey),
-        deps.throttle.peek(addressKey),
+        deps.throttle.increment(accountKey, LOGIN_THROTTLE.windowMs),
+        deps.throttle.increment(addressKey, LOGIN_THROTTLE.windowMs),
       ]);
-      const blocked = [
-        account.count >= LOGIN_THROTTLE.perAccount ? account.resetInMs : 0,
-        address.count >= LOGIN_THROTTLE.perAddress ? address.resetInMs : 0,
-      ];
-      const waitMs = Math.max(...blocked);
-      if (waitMs > 0) {
+      const accountBlocked = account.count > LOGIN_THROTTLE.perAccount;
+      const addressBlocked = address.count > LOGIN_THROTTLE.perAddress;
+      if (accountBlocked || addressBlocked) {
+        const waitMs = Math.max(
+          accountBlocked ? account.resetInMs : 0,
+          addressBlocked ? address.resetInMs : 0,
+        );
+        // Otherwise a client refused for its address would still run up any account's count.
+        await Promise.all([deps.throttle.release(accountKey), deps.throttle.release(addressKey)]);
         await deps.audit.recordAnonymous({
           action: "auth.login_throttled",
           resourceType: "user",
@@ -189,10 +198,6 @@ export function createAuthService(deps: AuthServiceDeps) {
           ? await deps.passwords.verify(user.passwordHash, body.password)
           : (await deps.passwords.verifyNothing(body.password), false);
       if (!user || !ok || user.status !== "active") {
-        await Promise.all([
-          deps.throttle.increment(accountKey, LOGIN_THROTTLE.windowMs),
-          deps.throttle.increment(addressKey, LOGIN_THROTTLE.windowMs),
-        ]);
         await deps.audit.recordAnonymous({
           action: "auth.login_failed",
           resourceType: "user",
@@ -205,7 +210,8 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw new AppError("unauthorized", "Wrong email or password");
       }
 
-      await deps.throttle.reset(accountKey);
+      // Signing in also forgives the account's earlier failures.
+      await Promise.all([deps.throttle.reset(accountKey), deps.throttle.release(addressKey)]);
       const view = toUserView(user, await deps.users.rolesOf(user.id));
       await deps.audit.record(actorFor(view, meta), {
         action: "auth.login",
