@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
+import { MIGRATION_NAMES } from "../support/migration-names.js";
 
-const ALL = [
-  "0001_identity",
-  "0002_connections",
-  "0003_operations",
-  "0004_health_hysteresis",
-  "0005_bootstrap_claims",
-  "0006_session_families",
-];
+const ALL = MIGRATION_NAMES;
 const LAST = ALL[ALL.length - 1];
 
 describeEachDialect("switchyard migrate", (dialect) => {

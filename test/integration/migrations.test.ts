@@ -2,16 +2,10 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { createDatabase, type DatabaseHandle } from "../../src/db/create-database.js";
 import { createMigrator } from "../../src/db/migrator.js";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
+import { MIGRATION_NAMES } from "../support/migration-names.js";
 import { listIndexes, type SchemaSnapshot, snapshotSchema } from "../support/schema-snapshot.js";
 
-const MIGRATIONS = [
-  "0001_identity",
-  "0002_connections",
-  "0003_operations",
-  "0004_health_hysteresis",
-  "0005_bootstrap_claims",
-  "0006_session_families",
-];
+const MIGRATIONS: string[] = [...MIGRATION_NAMES];
 
 /** What each migration creates: tables, and (isView) views. */
 const CREATES: Record<string, { tables: string[]; views: string[] }> = {
