@@ -31,6 +31,8 @@ export interface UsersTable {
   email: string;
   password_hash: string | null;
   status: ColumnType<UserStatus, UserStatus | undefined, UserStatus>;
+  /** When all the user's sessions were last revoked; access tokens issued before are refused. */
+  sessions_revoked_at: NullableTimestamp;
   created_at: TimestampWithDefault;
   updated_at: TimestampWithDefault;
 }

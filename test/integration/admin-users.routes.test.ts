@@ -114,11 +114,24 @@ describeEachDialect("/api/admin/users", (dialect) => {
     expect((await patch(user, { status: "active" })).json().status).toBe("active");
     const again = await t().login(user.email, user.password);
     expect((await t().app.inject({ url: "/api/users/me", headers: again.headers })).statusCode).toBe(200);
-    // Keys revoked by the disable stay revoked.
+    // Keys revoked by the disable stay revoked, and so does the access token issued before it: a
+    // stateless token must not come back to life when the user does.
     expect(
       (await t().app.inject({ url: "/api/users/me", headers: { authorization: `Bearer ${key}` } }))
         .statusCode,
     ).toBe(401);
+    expect((await t().app.inject({ url: "/api/users/me", headers: user.headers })).statusCode).toBe(401);
+    expect(
+      (
+        await t().app.inject({
+          method: "POST",
+          url: "/v1/chat/completions",
+          headers: user.headers,
+          payload: { model: "m", messages: [{ role: "user", content: "hi" }] },
+        })
+      ).statusCode,
+    ).toBe(401);
+    expect((await t().app.inject({ url: "/api/users/me", headers: again.headers })).statusCode).toBe(200);
   });
 
   it("granting and revoking admin takes effect on the next request", async () => {

@@ -9,4 +9,5 @@ export const MIGRATION_NAMES = [
   "0004_health_hysteresis",
   "0005_bootstrap_claims",
   "0006_session_families",
+  "0008_user_sessions_revoked_at",
 ] as const;

@@ -5,6 +5,7 @@ import * as m0003 from "./0003_operations.js";
 import * as m0004 from "./0004_health_hysteresis.js";
 import * as m0005 from "./0005_bootstrap_claims.js";
 import * as m0006 from "./0006_session_families.js";
+import * as m0008 from "./0008_user_sessions_revoked_at.js";
 
 /**
  * Every migration, in order. Imported statically rather than read from a folder so the built
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   "0004_health_hysteresis": m0004,
   "0005_bootstrap_claims": m0005,
   "0006_session_families": m0006,
+  "0008_user_sessions_revoked_at": m0008,
 };

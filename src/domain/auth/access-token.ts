@@ -8,6 +8,11 @@ export interface AccessTokenClaims {
   sessionId: string;
 }
 
+/** A verified token's claims, with when it was issued (ms since the epoch). */
+export interface VerifiedAccessToken extends AccessTokenClaims {
+  issuedAtMs: number;
+}
+
 /**
  * Short-lived access tokens: HS256 JWTs signed with a key derived from the master key, so every
  * instance can check one without a database read. Whether the user is still active is checked
@@ -16,14 +21,16 @@ export interface AccessTokenClaims {
 export interface AccessTokens {
   issue(claims: AccessTokenClaims, ttlSeconds: number): Promise<string>;
   /** The claims of a valid, unexpired token; undefined for anything else. */
-  verify(token: string): Promise<AccessTokenClaims | undefined>;
+  verify(token: string): Promise<VerifiedAccessToken | undefined>;
 }
 
 export function createAccessTokens(signingKey: Buffer): AccessTokens {
   const key = new Uint8Array(signingKey);
   return {
     issue: ({ userId, sessionId }, ttlSeconds) =>
-      new SignJWT({ sid: sessionId })
+      // iat has whole seconds; `iat_ms` tells a token issued just after a revocation from one issued
+      // just before it in the same second (see authenticator.ts).
+      new SignJWT({ sid: sessionId, iat_ms: Date.now() })
         .setProtectedHeader({ alg: "HS256", typ: "JWT" })
         .setSubject(userId)
         .setIssuer(ISSUER)
@@ -39,7 +46,9 @@ export function createAccessTokens(signingKey: Buffer): AccessTokens {
           algorithms: ["HS256"],
         });
         if (typeof payload.sub !== "string" || typeof payload.sid !== "string") return undefined;
-        return { userId: payload.sub, sessionId: payload.sid };
+        if (typeof payload.iat !== "number") return undefined;
+        const issuedAtMs = typeof payload.iat_ms === "number" ? payload.iat_ms : payload.iat * 1000;
+        return { userId: payload.sub, sessionId: payload.sid, issuedAtMs };
       } catch (error) {
         if (error instanceof errors.JOSEError) return undefined;
         throw error;

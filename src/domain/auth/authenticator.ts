@@ -100,6 +100,10 @@ export function createAuthenticator(deps: {
       const claims = await deps.accessTokens.verify(token);
       if (!claims) throw unauthorized();
       const identity = await activeIdentity(claims.userId);
+      // Issued before the user's sessions were all revoked (disabled, and since enabled again).
+      if (identity.sessionsRevokedAt !== undefined && claims.issuedAtMs <= identity.sessionsRevokedAt) {
+        throw unauthorized();
+      }
       return {
         kind: "user",
         userId: identity.id,

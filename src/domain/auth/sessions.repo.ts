@@ -147,6 +147,12 @@ export function createSessionsRepo(db: Kysely<Database>) {
 
     async revokeAllForUser(userId: string, executor: Executor = db): Promise<void> {
       const now = new Date();
+      // Access tokens are stateless: this instant is what refuses those already issued (see authenticator.ts).
+      await executor
+        .updateTable("users")
+        .set({ sessions_revoked_at: now })
+        .where("id", "=", userId)
+        .execute();
       await executor
         .updateTable("session_families")
         .set({ revoked_at: now })

@@ -9,6 +9,8 @@ export interface Identity {
   email: string;
   status: UserStatus;
   roles: readonly string[];
+  /** When all the user's sessions were last revoked (ms since the epoch); undefined if never. */
+  sessionsRevokedAt?: number;
 }
 
 export interface IdentityLookup {
@@ -45,7 +47,14 @@ export function createIdentityLookup(deps: {
     byId.getOrLoad(userId, async () => {
       const user = await deps.repo.findById(userId);
       if (!user) return undefined;
-      return { id: user.id, email: user.email, status: user.status, roles: await deps.repo.rolesOf(user.id) };
+      const identity: Identity = {
+        id: user.id,
+        email: user.email,
+        status: user.status,
+        roles: await deps.repo.rolesOf(user.id),
+      };
+      if (user.sessionsRevokedAt !== null) identity.sessionsRevokedAt = user.sessionsRevokedAt.getTime();
+      return identity;
     });
 
   return {

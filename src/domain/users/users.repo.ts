@@ -1,7 +1,7 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { Dialect } from "../../db/database-url.js";
 import type { Database, UserStatus } from "../../db/schema.js";
-import { toDate } from "../../db/values.js";
+import { toDate, toDateOrNull } from "../../db/values.js";
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -11,6 +11,8 @@ export interface UserRecord {
   passwordHash: string | null;
   status: UserStatus;
   displayName: string | null;
+  /** When all the user's sessions were last revoked (see the users table). */
+  sessionsRevokedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -40,6 +42,7 @@ export function createUsersRepo(db: Kysely<Database>, dialect: Dialect) {
         "users.email",
         "users.password_hash",
         "users.status",
+        "users.sessions_revoked_at",
         "users.created_at",
         "users.updated_at",
         "profiles.display_name",
@@ -52,6 +55,7 @@ export function createUsersRepo(db: Kysely<Database>, dialect: Dialect) {
     passwordHash: row.password_hash,
     status: row.status,
     displayName: row.display_name ?? null,
+    sessionsRevokedAt: toDateOrNull(row.sessions_revoked_at),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
   });
