@@ -162,10 +162,15 @@ function parseRedisUrl(value: string | undefined): string | undefined {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== "redis:" && url.protocol !== "rediss:")) {
-    // The value may carry a password: never echo it.
-    throw new ConfigError("SWITCHYARD_REDIS_URL", "a redis:// or rediss:// URL");
+  // The value may carry a password: never echo it.
+  const expected = "a redis:// or rediss:// URL with a host, and a database number (0-15) as its path if any";
+  if (!url || (url.protocol !== "redis:" && url.protocol !== "rediss:") || url.hostname === "") {
+    throw new ConfigError("SWITCHYARD_REDIS_URL", expected);
   }
+  // ioredis reads the path as the database to SELECT: `/abc` became SELECT NaN, which Redis refused
+  // by closing the connection, and the process died. Redis has 16 databases unless configured.
+  const db = url.pathname.replace(/^\//, "");
+  if (db !== "" && !/^(?:[0-9]|1[0-5])$/.test(db)) throw new ConfigError("SWITCHYARD_REDIS_URL", expected);
   return value;
 }
 

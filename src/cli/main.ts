@@ -29,7 +29,13 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   } else if (error instanceof MigrationError) {
     process.stderr.write(`switchyard: ${error.message}\n`);
     process.exitCode = 1;
+  } else if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string") {
+    // An error with a code is the system or a driver speaking (EADDRINUSE, ECONNREFUSED,
+    // SQLITE_CANTOPEN, ER_ACCESS_DENIED_ERROR): one line says it; a stack says nothing more.
+    process.stderr.write(`switchyard: ${error.message} (${(error as NodeJS.ErrnoException).code})\n`);
+    process.exitCode = 1;
   } else {
+    // Anything else is unexpected: its stack is what a bug report needs.
     process.stderr.write(
       `switchyard: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

@@ -62,3 +62,16 @@ it("refuses a database URL it cannot use, naming the setting, with exit code 2",
   expect(res.code).toBe(2);
   expect(res.stderr).toContain("SWITCHYARD_DATABASE_URL");
 });
+
+it("says in one line, without a stack, that the database cannot be reached (exit code 1)", async () => {
+  const res = await runCli([
+    "migrate",
+    "status",
+    "--database-url",
+    "postgres://postgres@127.0.0.1:1/nothing",
+  ]);
+  expect(res.code).toBe(1);
+  expect(res.stderr).toMatch(/^switchyard: .*ECONNREFUSED/);
+  expect(res.stderr).not.toMatch(/\n\s+at /);
+  expect(res.stderr.trim().split("\n")).toHaveLength(1);
+});

@@ -69,6 +69,12 @@ describe("loadConfig", () => {
     ["SWITCHYARD_DATABASE_URL", "sqlite:", /sqlite:/],
     ["SWITCHYARD_DATABASE_URL", "not a url", /not a URL/],
     ["SWITCHYARD_REDIS_URL", "http://cache", /redis:\/\//],
+    // ioredis would SELECT NaN, and Redis's refusal killed the process.
+    ["SWITCHYARD_REDIS_URL", "redis://127.0.0.1:6379/abc", /database number/],
+    ["SWITCHYARD_REDIS_URL", "redis://127.0.0.1:6379/16", /database number/],
+    ["SWITCHYARD_REDIS_URL", "redis://127.0.0.1:6379/-1", /database number/],
+    ["SWITCHYARD_REDIS_URL", "redis://", /with a host/],
+    ["SWITCHYARD_REDIS_URL", "redis:secret", /with a host/],
     ["SWITCHYARD_MASTER_KEY", "dG9vLXNob3J0", /32 random bytes/],
     ["SWITCHYARD_MASTER_KEY", "!!!", /32 random bytes/],
     ["SWITCHYARD_LOG_LEVEL", "loud", /one of fatal/],
