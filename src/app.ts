@@ -5,7 +5,7 @@ import { createCachedMap, createMemoryBus } from "./cache/memory.js";
 import { type Config, type ConfigOverrides, loadConfig } from "./config.js";
 import { createDatabase, type DatabaseHandle } from "./db/create-database.js";
 import { redactDatabaseUrl } from "./db/database-url.js";
-import { createMigrator, type SwitchyardMigrator } from "./db/migrator.js";
+import { createMigrator, MigrationError, type SwitchyardMigrator } from "./db/migrator.js";
 import { pingDatabase } from "./db/ping.js";
 import type { Database } from "./db/schema.js";
 import type { ApiKeyRecord } from "./domain/api-keys/api-keys.repo.js";
@@ -137,6 +137,18 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     if (options.migrate ?? true) {
       const { names } = await migrator.up();
       if (names.length > 0) logger.info({ migrations: names }, "applied migrations");
+    } else {
+      // Without its schema every request would fail (a 500 per call behind a ready /readyz): an
+      // instance told not to migrate refuses to start until someone has.
+      const pending = (await migrator.status()).filter((m) => !m.applied).map((m) => m.name);
+      if (pending.length > 0) {
+        throw new MigrationError(
+          undefined,
+          new Error(
+            `${pending.length} migration(s) pending (${pending.join(", ")}): run \`switchyard migrate up\` first, or start without --no-migrate`,
+          ),
+        );
+      }
     }
   } catch (error) {
     await handle.close();

@@ -65,6 +65,14 @@ describe("switchyard serve (the embedded default)", () => {
     expect(res.stderr).toContain("SWITCHYARD_PORT");
   });
 
+  it("with --no-migrate on a database that is not migrated, refuses to start (it would fail every request)", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sy-serve-"));
+    dirs.push(dataDir);
+    const res = await runCli(["serve", "--no-migrate", "--port", "0"], { SWITCHYARD_DATA_DIR: dataDir });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/migration\(s\) pending \(0001_identity, .*switchyard migrate up/);
+  });
+
   it("never prints a malformed master key back", async () => {
     const secret = "c2VjcmV0LWJ1dC10b28tc2hvcnQ=";
     const res = await runCli(["serve"], { SWITCHYARD_MASTER_KEY: secret });
