@@ -22,12 +22,17 @@ export function requestHeaders(
 
 const SECRET_HEADER_NAME = /auth|key|token|secret|cookie|session|password|credential/i;
 
+/** Whether a header by this name may carry a credential (its value is treated as a secret). */
+export function isSecretHeaderName(name: string): boolean {
+  return SECRET_HEADER_NAME.test(name);
+}
+
 /** What must never appear in a message about this target: the key and secret-looking header values. */
 export function secretsOf(target: Pick<ProviderTarget, "apiKey" | "headers">): string[] {
   const secrets: string[] = [];
   if (target.apiKey) secrets.push(target.apiKey);
   for (const [name, value] of Object.entries(target.headers ?? {})) {
-    if (SECRET_HEADER_NAME.test(name) && value) {
+    if (isSecretHeaderName(name) && value) {
       secrets.push(value);
       // `Bearer abc` also leaks as `abc`.
       const credentials = value.replace(/^\S+\s+/, "");

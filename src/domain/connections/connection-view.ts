@@ -1,8 +1,12 @@
 import { shownBaseUrl } from "./base-url-userinfo.js";
 import type { ConnectionRecord } from "./connections.repo.js";
 import type { ConnectionView } from "./connections.schemas.js";
+import { hideSecretHeaderValues } from "./hidden-header-values.js";
 
-/** What callers see of a connection: never the key or its ciphertext, only whether there is one. */
+/**
+ * What callers see of a connection: never the key or its ciphertext, only whether there is one, and
+ * never the value of a custom header that may carry a credential.
+ */
 export function toConnectionView(c: ConnectionRecord): ConnectionView {
   return {
     id: c.id,
@@ -16,7 +20,10 @@ export function toConnectionView(c: ConnectionRecord): ConnectionView {
     has_api_key: c.apiKeyEncrypted !== null || c.apiKeyRef !== null,
     api_key_hint: c.apiKeyHint,
     api_key_ref: c.apiKeyRef,
-    config: c.config,
+    config:
+      c.config?.headers === undefined
+        ? c.config
+        : { ...c.config, headers: hideSecretHeaderValues(c.config.headers) },
     timeout_seconds: c.timeoutSeconds,
     context_window: c.contextWindow,
     is_default: c.isDefault,

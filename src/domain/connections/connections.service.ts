@@ -10,6 +10,7 @@ import type { SettingsService } from "../settings/settings.service.js";
 import { parseInput } from "../validate.js";
 import { hasUserinfo } from "./base-url-userinfo.js";
 import { toConnectionView } from "./connection-view.js";
+import { restoreHiddenHeaderValues } from "./hidden-header-values.js";
 import {
   type ConnectionPatch,
   type ConnectionRecord,
@@ -316,6 +317,13 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
       const current = await findReadable(actor, id);
       await assertCanWrite(actor, current.scope, current.userId, current.orgId);
 
+      // A hidden header value sent back as it was shown keeps the stored credential.
+      if (body.config?.headers !== undefined) {
+        body.config = {
+          ...body.config,
+          headers: restoreHiddenHeaderValues(body.config.headers, current.config?.headers),
+        };
+      }
       const providerType = body.provider_type ?? current.providerType;
       const apiKeyRef = body.api_key_ref !== undefined ? body.api_key_ref : current.apiKeyRef;
       const keyAfter = body.api_key !== undefined ? body.api_key !== null : current.apiKeyEncrypted !== null;
