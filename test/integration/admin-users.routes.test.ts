@@ -112,6 +112,8 @@ describeEachDialect("/api/admin/users", (dialect) => {
     expect(refresh.statusCode).toBe(401);
 
     expect((await patch(user, { status: "active" })).json().status).toBe("active");
+    // Tokens carry whole seconds: one issued in the second the sessions were revoked is refused too.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const again = await t().login(user.email, user.password);
     expect((await t().app.inject({ url: "/api/users/me", headers: again.headers })).statusCode).toBe(200);
     // Keys revoked by the disable stay revoked, and so does the access token issued before it: a

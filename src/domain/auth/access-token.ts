@@ -8,9 +8,9 @@ export interface AccessTokenClaims {
   sessionId: string;
 }
 
-/** A verified token's claims, with when it was issued (ms since the epoch). */
+/** A verified token's claims, with when it was issued (JWT's iat: whole seconds since the epoch). */
 export interface VerifiedAccessToken extends AccessTokenClaims {
-  issuedAtMs: number;
+  issuedAt: number;
 }
 
 /**
@@ -28,9 +28,7 @@ export function createAccessTokens(signingKey: Buffer): AccessTokens {
   const key = new Uint8Array(signingKey);
   return {
     issue: ({ userId, sessionId }, ttlSeconds) =>
-      // iat has whole seconds; `iat_ms` tells a token issued just after a revocation from one issued
-      // just before it in the same second (see authenticator.ts).
-      new SignJWT({ sid: sessionId, iat_ms: Date.now() })
+      new SignJWT({ sid: sessionId })
         .setProtectedHeader({ alg: "HS256", typ: "JWT" })
         .setSubject(userId)
         .setIssuer(ISSUER)
@@ -47,8 +45,7 @@ export function createAccessTokens(signingKey: Buffer): AccessTokens {
         });
         if (typeof payload.sub !== "string" || typeof payload.sid !== "string") return undefined;
         if (typeof payload.iat !== "number") return undefined;
-        const issuedAtMs = typeof payload.iat_ms === "number" ? payload.iat_ms : payload.iat * 1000;
-        return { userId: payload.sub, sessionId: payload.sid, issuedAtMs };
+        return { userId: payload.sub, sessionId: payload.sid, issuedAt: payload.iat };
       } catch (error) {
         if (error instanceof errors.JOSEError) return undefined;
         throw error;

@@ -100,8 +100,13 @@ export function createAuthenticator(deps: {
       const claims = await deps.accessTokens.verify(token);
       if (!claims) throw unauthorized();
       const identity = await activeIdentity(claims.userId);
-      // Issued before the user's sessions were all revoked (disabled, and since enabled again).
-      if (identity.sessionsRevokedAt !== undefined && claims.issuedAtMs <= identity.sessionsRevokedAt) {
+      // Issued before the user's sessions were all revoked (disabled, and since enabled again). iat
+      // has whole seconds, so a token of the revocation's own second is refused too: no room in the
+      // token for more (typed into a login's email field, it must still fit the field).
+      if (
+        identity.sessionsRevokedAt !== undefined &&
+        claims.issuedAt < Math.ceil(identity.sessionsRevokedAt / 1000)
+      ) {
         throw unauthorized();
       }
       return {
