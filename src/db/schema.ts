@@ -113,6 +113,8 @@ export interface MembershipsTable {
   user_id: string;
   role: MembershipRole;
   created_at: TimestampWithDefault;
+  /** When the user accepted the invitation; null while it is pending, and a pending one grants nothing. */
+  accepted_at: NullableTimestamp;
 }
 
 export interface LlmProvidersTable {

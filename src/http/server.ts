@@ -26,6 +26,7 @@ import { adminUsersRoutes } from "./routes/admin-users.routes.js";
 import { authRoutes } from "./routes/auth.routes.js";
 import { connectionsRoutes } from "./routes/connections.routes.js";
 import { healthRoutes } from "./routes/health.routes.js";
+import { invitationsRoutes } from "./routes/invitations.routes.js";
 import { meRoutes } from "./routes/me.routes.js";
 import { orgsRoutes } from "./routes/orgs.routes.js";
 import { profileRoutes } from "./routes/profile.routes.js";
@@ -95,6 +96,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   await app.register(authRoutes, { auth: services.auth, authenticate });
   await app.register(meRoutes, { users: services.users, apiKeys: services.apiKeys, authenticate });
   await app.register(orgsRoutes, { orgs: services.orgs, authenticate });
+  await app.register(invitationsRoutes, { orgs: services.orgs, authenticate });
   await app.register(connectionsRoutes, {
     connections: services.connections,
     health: services.health,

@@ -90,9 +90,19 @@ describeEachDialect("connections routes", (dialect) => {
     return res.json<OrgView>();
   }
 
-  async function addMember(owner: TestUser, orgId: string, member: TestUser, role: string): Promise<void> {
+  /** Invites the member; unless told to leave it pending, they accept. */
+  async function addMember(
+    owner: TestUser,
+    orgId: string,
+    member: TestUser,
+    role: string,
+    options: { pending?: boolean } = {},
+  ): Promise<void> {
     const res = await call(owner, "POST", `/api/orgs/${orgId}/members`, { email: member.email, role });
     expect(res.statusCode, res.body).toBe(201);
+    if (options.pending) return;
+    const accepted = await call(member, "POST", `/api/orgs/${orgId}/invitation/accept`);
+    expect(accepted.statusCode, accepted.body).toBe(200);
   }
 
   async function setSetting(key: string, value: unknown): Promise<void> {
@@ -653,9 +663,12 @@ describeEachDialect("connections routes", (dialect) => {
       const orgAdmin = await t().newUser();
       const member = await t().newUser();
       const outsider = await t().newUser();
+      const invitee = await t().newUser();
       const org = await createOrg(owner);
       await addMember(owner, org.id, orgAdmin, "admin");
       await addMember(owner, org.id, member, "member");
+      // Invited as an admin and not accepted yet: an outsider, as far as the org's connections go.
+      await addMember(owner, org.id, invitee, "admin", { pending: true });
       const body = (name: string) => ({
         name,
         provider_type: "openai-compatible",
@@ -696,16 +709,22 @@ describeEachDialect("connections routes", (dialect) => {
       );
       expectProblem(await call(member, "DELETE", `/api/llm-providers/${byOwner.id}`), 403, "forbidden");
 
-      // An outsider cannot tell the org or its connections exist.
-      expectProblem(await call(outsider, "POST", "/api/llm-providers", body(`x-${tag()}`)), 404, "not_found");
-      expectProblem(await call(outsider, "GET", `/api/llm-providers/${byOwner.id}`), 404, "not_found");
-      expectProblem(
-        await call(outsider, "PUT", `/api/llm-providers/${byOwner.id}`, { model: "x" }),
-        404,
-        "not_found",
-      );
-      expectProblem(await call(outsider, "DELETE", `/api/llm-providers/${byOwner.id}`), 404, "not_found");
-      expect((await list(outsider)).some((c) => c.org_id === org.id)).toBe(false);
+      // An outsider, or someone only invited, cannot tell the org or its connections exist.
+      for (const stranger of [outsider, invitee]) {
+        expectProblem(
+          await call(stranger, "POST", "/api/llm-providers", body(`x-${tag()}`)),
+          404,
+          "not_found",
+        );
+        expectProblem(await call(stranger, "GET", `/api/llm-providers/${byOwner.id}`), 404, "not_found");
+        expectProblem(
+          await call(stranger, "PUT", `/api/llm-providers/${byOwner.id}`, { model: "x" }),
+          404,
+          "not_found",
+        );
+        expectProblem(await call(stranger, "DELETE", `/api/llm-providers/${byOwner.id}`), 404, "not_found");
+        expect((await list(stranger)).some((c) => c.org_id === org.id)).toBe(false);
+      }
       // An org that does not exist is the same 404.
       expectProblem(
         await call(owner, "POST", "/api/llm-providers", { ...body(`y-${tag()}`), org_id: randomUUID() }),

@@ -31,6 +31,8 @@ const CREATES: Record<string, { tables: string[]; views: string[] }> = {
   "0004_health_hysteresis": { tables: [], views: [] },
   "0005_bootstrap_claims": { tables: ["bootstrap_claims"], views: [] },
   "0006_session_families": { tables: ["session_families"], views: [] },
+  // Adds a column only.
+  "0007_membership_invitations": { tables: [], views: [] },
 };
 
 /** The tables and views the given migrations create, sorted, as `name` or `name (view)`. */
@@ -214,5 +216,40 @@ describeEachDialect("migrations", (dialect) => {
       ["ended", "u1", true],
       ["live", "u1", false],
     ]);
+  });
+
+  it("0007 keeps existing memberships active, and going down drops the invitations still pending", async () => {
+    const migrator = createMigrator(db());
+    await migrator.up();
+    // Back to just before 0007, however many migrations come after it.
+    while (!(await migrator.down()).names.includes("0007_membership_invitations"));
+    const d = db();
+    await d
+      .insertInto("users")
+      .values([
+        { id: "u1", email: "u1@example.test" },
+        { id: "u2", email: "u2@example.test" },
+      ])
+      .execute();
+    await d.insertInto("organizations").values({ id: "o1", name: "O", slug: "o" }).execute();
+    const joined = new Date("2026-01-02T03:04:05.678Z");
+    await d
+      .insertInto("memberships")
+      .values({ org_id: "o1", user_id: "u1", role: "owner", created_at: joined })
+      .execute();
+
+    expect((await migrator.up()).names).toContain("0007_membership_invitations");
+    const rows = await d.selectFrom("memberships").select(["user_id", "created_at", "accepted_at"]).execute();
+    expect(rows.map((r) => [r.user_id, new Date(r.accepted_at ?? 0).toISOString()])).toEqual([
+      ["u1", joined.toISOString()],
+    ]);
+
+    await d
+      .insertInto("memberships")
+      .values({ org_id: "o1", user_id: "u2", role: "member", accepted_at: null })
+      .execute();
+    while (!(await migrator.down()).names.includes("0007_membership_invitations"));
+    const left = await d.selectFrom("memberships").select("user_id").execute();
+    expect(left.map((r) => r.user_id)).toEqual(["u1"]);
   });
 });

@@ -1,6 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { MemberList, MemberView, OrgList, OrgView } from "../../src/domain/orgs/orgs.schemas.js";
+import type {
+  InvitationList,
+  MemberList,
+  MemberView,
+  OrgList,
+  OrgView,
+} from "../../src/domain/orgs/orgs.schemas.js";
 import { describeEachDialect } from "../support/databases.js";
 import { type TestUser, useTestApp } from "../support/http-harness.js";
 
@@ -50,18 +56,42 @@ describeEachDialect("orgs routes", (dialect) => {
     return res.json<OrgView>();
   }
 
+  /** Invites the member and has them accept, so they are an active member. */
   async function addMember(
     owner: TestUser,
     orgId: string,
     member: TestUser,
     role: "owner" | "admin" | "member" = "member",
   ): Promise<void> {
+    await invite(owner, orgId, member, role);
+    await accept(member, orgId);
+  }
+
+  async function invite(
+    owner: TestUser,
+    orgId: string,
+    member: TestUser,
+    role: "owner" | "admin" | "member" = "member",
+  ): Promise<MemberView> {
     const res = await call(owner, {
       method: "POST",
       url: `/api/orgs/${orgId}/members`,
       payload: { user_id: member.id, role },
     });
     expect(res.statusCode, res.body).toBe(201);
+    return res.json<MemberView>();
+  }
+
+  async function accept(member: TestUser, orgId: string): Promise<OrgView> {
+    const res = await call(member, { method: "POST", url: `/api/orgs/${orgId}/invitation/accept` });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<OrgView>();
+  }
+
+  async function invitations(user: TestUser): Promise<InvitationList["items"]> {
+    const res = await call(user, { method: "GET", url: "/api/users/me/invitations" });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<InvitationList>().items;
   }
 
   async function members(user: TestUser, orgId: string): Promise<MemberView[]> {
@@ -97,6 +127,7 @@ describeEachDialect("orgs routes", (dialect) => {
       { method: "POST", url: `/api/orgs/${orgId}/members`, payload: { user_id: memberId, role: "owner" } },
       { method: "PATCH", url: `/api/orgs/${orgId}/members/${memberId}`, payload: { role: "member" } },
       { method: "DELETE", url: `/api/orgs/${orgId}/members/${memberId}` },
+      { method: "POST", url: `/api/orgs/${orgId}/invitation/accept` },
     ];
   }
 
@@ -112,7 +143,13 @@ describeEachDialect("orgs routes", (dialect) => {
       expect(new Date(org.created_at).toISOString()).toBe(org.created_at);
 
       expect(await members(alice, org.id)).toEqual([
-        { user_id: alice.id, email: alice.email, role: "owner", created_at: expect.any(String) },
+        {
+          user_id: alice.id,
+          email: alice.email,
+          role: "owner",
+          status: "active",
+          created_at: expect.any(String),
+        },
       ]);
       const row = await t()
         .sy.db.selectFrom("memberships")
@@ -192,7 +229,7 @@ describeEachDialect("orgs routes", (dialect) => {
       expect(res.json<OrgView>()).toMatchObject({ name: "By carol", role: "admin" });
     });
 
-    it("adds a member by email (201) and lists members in the order they joined", async () => {
+    it("adds a member by email (201), who accepts, and lists members in the order they joined", async () => {
       const alice = await t().newUser();
       const bob = await t().newUser();
       const org = await createOrg(alice);
@@ -206,13 +243,19 @@ describeEachDialect("orgs routes", (dialect) => {
         user_id: bob.id,
         email: bob.email,
         role: "member",
+        status: "invited",
         created_at: expect.any(String),
       });
+      expect((await members(alice, org.id)).map((m) => [m.user_id, m.role, m.status])).toEqual([
+        [alice.id, "owner", "active"],
+        [bob.id, "member", "invited"],
+      ]);
+      expect(await accept(bob, org.id)).toEqual({ ...org, role: "member" });
 
       const listed = await members(alice, org.id);
-      expect(listed.map((m) => [m.user_id, m.role])).toEqual([
-        [alice.id, "owner"],
-        [bob.id, "member"],
+      expect(listed.map((m) => [m.user_id, m.role, m.status])).toEqual([
+        [alice.id, "owner", "active"],
+        [bob.id, "member", "active"],
       ]);
       // Any member may read the list, and now sees the org in their own list.
       expect(await members(bob, org.id)).toEqual(listed);
@@ -245,7 +288,13 @@ describeEachDialect("orgs routes", (dialect) => {
         payload: { user_id: bob.id, role: "admin" },
       });
       expect(res.statusCode, res.body).toBe(201);
-      expect(res.json<MemberView>()).toMatchObject({ user_id: bob.id, email: bob.email, role: "admin" });
+      expect(res.json<MemberView>()).toMatchObject({
+        user_id: bob.id,
+        email: bob.email,
+        role: "admin",
+        status: "invited",
+      });
+      await accept(bob, org.id);
       const got = await call(bob, { method: "GET", url: `/api/orgs/${org.id}` });
       expect(got.json<OrgView>()).toMatchObject({ id: org.id, role: "admin" });
     });
@@ -482,11 +531,19 @@ describeEachDialect("orgs routes", (dialect) => {
       expect(b.slug.startsWith(`${a.slug}-`)).toBe(true);
     });
 
-    it("answers 409 when adding someone who is already a member", async () => {
+    it("answers 409 when adding someone who is already a member or invited", async () => {
       const alice = await t().newUser();
       const bob = await t().newUser();
+      const carol = await t().newUser();
       const org = await createOrg(alice);
       await addMember(alice, org.id, bob);
+      await invite(alice, org.id, carol);
+      const invitedAgain = await call(alice, {
+        method: "POST",
+        url: `/api/orgs/${org.id}/members`,
+        payload: { email: carol.email, role: "admin" },
+      });
+      expectProblem(invitedAgain, 409, "conflict");
       const byId = await call(alice, {
         method: "POST",
         url: `/api/orgs/${org.id}/members`,
@@ -499,9 +556,10 @@ describeEachDialect("orgs routes", (dialect) => {
         payload: { email: alice.email, role: "member" },
       });
       expectProblem(byEmail, 409, "conflict");
-      expect((await members(alice, org.id)).map((m) => [m.user_id, m.role])).toEqual([
-        [alice.id, "owner"],
-        [bob.id, "member"],
+      expect((await members(alice, org.id)).map((m) => [m.user_id, m.role, m.status])).toEqual([
+        [alice.id, "owner", "active"],
+        [bob.id, "member", "active"],
+        [carol.id, "member", "invited"],
       ]);
     });
 
@@ -601,6 +659,7 @@ describeEachDialect("orgs routes", (dialect) => {
           field: "params:/userId",
         },
         { request: { method: "DELETE", url: `/api/orgs/${org.id}/members/nope` }, field: "params:/userId" },
+        { request: { method: "POST", url: "/api/orgs/123/invitation/accept" }, field: "params:/orgId" },
       ];
       for (const { request, field } of cases) {
         const problem = expectProblem(await call(alice, request), 422, "validation_failed");
@@ -734,6 +793,198 @@ describeEachDialect("orgs routes", (dialect) => {
       for (const request of everyRoute(org.id, alice.id).filter((r) => r.url !== "/api/orgs")) {
         expectProblem(await call(bob, request), 404, "not_found");
       }
+    });
+  });
+
+  describe("invitations", () => {
+    it("makes someone a member only once they accept: until then 404 everywhere, listed only as an invitation", async () => {
+      const bob = await t().newUser();
+      const alice = await t().newUser();
+      const org = await createOrg(bob);
+      const invited = await invite(bob, org.id, alice, "admin");
+      expect(invited).toMatchObject({ user_id: alice.id, role: "admin", status: "invited" });
+
+      // Every org route answers alice as it answers a stranger, and nothing of the org leaks.
+      const routes = everyRoute(org.id, alice.id).filter(
+        (r) =>
+          r.url !== "/api/orgs" &&
+          !r.url.endsWith("/invitation/accept") &&
+          r.url !== `/api/orgs/${org.id}/members/${alice.id}`,
+      );
+      for (const request of routes) {
+        const res = await call(alice, request);
+        expectProblem(res, 404, "not_found");
+        expect(res.body).not.toContain(org.slug);
+      }
+      // Nor may she touch anyone else's membership, though she may decline her own (below).
+      expectProblem(
+        await call(alice, { method: "DELETE", url: `/api/orgs/${org.id}/members/${bob.id}` }),
+        404,
+        "not_found",
+      );
+      expectProblem(
+        await call(alice, {
+          method: "PATCH",
+          url: `/api/orgs/${org.id}/members/${alice.id}`,
+          payload: { role: "owner" },
+        }),
+        404,
+        "not_found",
+      );
+      const mine = await call(alice, { method: "GET", url: "/api/orgs" });
+      expect(mine.json<OrgList>().items).toEqual([]);
+      expect(await invitations(alice)).toEqual([
+        { org_id: org.id, name: org.name, slug: org.slug, role: "admin", invited_at: invited.created_at },
+      ]);
+      // The inviter sees nothing of alice's invitations, only their own (none).
+      expect(await invitations(bob)).toEqual([]);
+
+      expect(await accept(alice, org.id)).toEqual({ ...org, role: "admin" });
+      expect(await invitations(alice)).toEqual([]);
+      expect((await call(alice, { method: "GET", url: "/api/orgs" })).json<OrgList>().items).toEqual([
+        { ...org, role: "admin" },
+      ]);
+      expect((await call(alice, { method: "GET", url: `/api/orgs/${org.id}` })).statusCode).toBe(200);
+      expect((await members(alice, org.id)).map((m) => [m.user_id, m.status])).toEqual([
+        [bob.id, "active"],
+        [alice.id, "active"],
+      ]);
+      // Accepting twice: she is a member already.
+      expectProblem(
+        await call(alice, { method: "POST", url: `/api/orgs/${org.id}/invitation/accept` }),
+        409,
+        "conflict",
+      );
+    });
+
+    it("answers 404 to accept without an invitation, and 401 on the invitation routes without a token", async () => {
+      const alice = await t().newUser();
+      const bob = await t().newUser();
+      const org = await createOrg(alice);
+      expectProblem(
+        await call(bob, { method: "POST", url: `/api/orgs/${org.id}/invitation/accept` }),
+        404,
+        "not_found",
+      );
+      expectProblem(
+        await call(bob, { method: "POST", url: `/api/orgs/${randomUUID()}/invitation/accept` }),
+        404,
+        "not_found",
+      );
+      expectProblem(
+        await call(undefined, { method: "GET", url: "/api/users/me/invitations" }),
+        401,
+        "unauthorized",
+      );
+      expect(await members(alice, org.id)).toHaveLength(1);
+    });
+
+    it("makes a Switchyard admin's additions active at once", async () => {
+      const bob = await t().newUser();
+      const alice = await t().newUser();
+      const org = await createOrg(bob);
+      const res = await call(t().admin, {
+        method: "POST",
+        url: `/api/orgs/${org.id}/members`,
+        payload: { email: alice.email, role: "member" },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json<MemberView>()).toMatchObject({ user_id: alice.id, status: "active" });
+      expect(await invitations(alice)).toEqual([]);
+      const got = await call(alice, { method: "GET", url: `/api/orgs/${org.id}` });
+      expect(got.statusCode, got.body).toBe(200);
+      expect(got.json<OrgView>().role).toBe("member");
+    });
+
+    it("does not count an invited owner as an owner", async () => {
+      const alice = await t().newUser();
+      const bob = await t().newUser();
+      const org = await createOrg(alice);
+      await invite(alice, org.id, bob, "owner");
+
+      // Alice is still the last owner: she can neither leave nor step down.
+      expectProblem(
+        await call(alice, { method: "DELETE", url: `/api/orgs/${org.id}/members/${alice.id}` }),
+        400,
+        "bad_request",
+      );
+      expectProblem(
+        await call(alice, {
+          method: "PATCH",
+          url: `/api/orgs/${org.id}/members/${alice.id}`,
+          payload: { role: "member" },
+        }),
+        400,
+        "bad_request",
+      );
+      // And bob may do nothing an owner may.
+      expectProblem(
+        await call(bob, { method: "PATCH", url: `/api/orgs/${org.id}`, payload: { name: "Bob's" } }),
+        404,
+        "not_found",
+      );
+      expectProblem(await call(bob, { method: "DELETE", url: `/api/orgs/${org.id}` }), 404, "not_found");
+      // Withdrawing or demoting an invited owner leaves the owner count as it was, so it is allowed.
+      const demoted = await call(alice, {
+        method: "PATCH",
+        url: `/api/orgs/${org.id}/members/${bob.id}`,
+        payload: { role: "admin" },
+      });
+      expect(demoted.statusCode, demoted.body).toBe(200);
+      expect(demoted.json<MemberView>()).toMatchObject({ role: "admin", status: "invited" });
+      await call(alice, {
+        method: "PATCH",
+        url: `/api/orgs/${org.id}/members/${bob.id}`,
+        payload: { role: "owner" },
+      });
+
+      // Once bob accepts he is an owner, and alice may go.
+      expect((await accept(bob, org.id)).role).toBe("owner");
+      const left = await call(alice, { method: "DELETE", url: `/api/orgs/${org.id}/members/${alice.id}` });
+      expect(left.statusCode, left.body).toBe(204);
+      expect((await members(bob, org.id)).map((m) => [m.user_id, m.role, m.status])).toEqual([
+        [bob.id, "owner", "active"],
+      ]);
+    });
+
+    it("lets managers change and withdraw an invitation, and the invitee decline it", async () => {
+      const alice = await t().newUser();
+      const bob = await t().newUser();
+      const carol = await t().newUser();
+      const org = await createOrg(alice);
+      await addMember(alice, org.id, carol, "admin");
+
+      // An org admin changes the invited role and withdraws the invitation.
+      await invite(carol, org.id, bob, "member");
+      const changed = await call(carol, {
+        method: "PATCH",
+        url: `/api/orgs/${org.id}/members/${bob.id}`,
+        payload: { role: "admin" },
+      });
+      expect(changed.statusCode, changed.body).toBe(200);
+      expect(changed.json<MemberView>()).toMatchObject({ user_id: bob.id, role: "admin", status: "invited" });
+      expect((await invitations(bob)).map((i) => [i.org_id, i.role])).toEqual([[org.id, "admin"]]);
+      const withdrawn = await call(carol, { method: "DELETE", url: `/api/orgs/${org.id}/members/${bob.id}` });
+      expect(withdrawn.statusCode, withdrawn.body).toBe(204);
+      expect(await invitations(bob)).toEqual([]);
+      expectProblem(
+        await call(bob, { method: "POST", url: `/api/orgs/${org.id}/invitation/accept` }),
+        404,
+        "not_found",
+      );
+
+      // Invited again, bob declines: he removes his own membership, pending as it is.
+      await invite(alice, org.id, bob, "owner");
+      const declined = await call(bob, { method: "DELETE", url: `/api/orgs/${org.id}/members/${bob.id}` });
+      expect(declined.statusCode, declined.body).toBe(204);
+      expect(await invitations(bob)).toEqual([]);
+      expect((await members(alice, org.id)).map((m) => m.user_id)).toEqual([alice.id, carol.id]);
+      expectProblem(
+        await call(bob, { method: "POST", url: `/api/orgs/${org.id}/invitation/accept` }),
+        404,
+        "not_found",
+      );
+      expect((await call(bob, { method: "GET", url: "/api/orgs" })).json<OrgList>().items).toEqual([]);
     });
   });
 });

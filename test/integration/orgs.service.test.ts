@@ -88,11 +88,13 @@ describeEachDialect("orgs service", (dialect) => {
       .execute();
   }
 
-  /** An org owned by `owner`, with members added by the owner at the given roles. */
+  /** An org owned by `owner`, with members invited by the owner at the given roles, who accepted. */
   async function orgWith(orgs: OrgsService, owner: UserActor, members: [UserActor, OrgRole][] = []) {
     const org = await orgs.create(owner, { name: `Org ${tag()}` });
-    for (const [member, role] of members)
+    for (const [member, role] of members) {
       await orgs.addMember(owner, org.id, { user_id: member.userId, role });
+      await orgs.acceptInvitation(member, org.id);
+    }
     return org;
   }
 
@@ -119,7 +121,15 @@ describeEachDialect("orgs service", (dialect) => {
     expect(await orgs.roleIn(org.id, alice.userId)).toBe("owner");
     expect(await orgs.membershipsOf(alice.userId)).toEqual([{ org_id: org.id, role: "owner" }]);
     expect(await orgs.listMembers(alice, org.id)).toEqual({
-      items: [{ user_id: alice.userId, email: alice.email, role: "owner", created_at: org.created_at }],
+      items: [
+        {
+          user_id: alice.userId,
+          email: alice.email,
+          role: "owner",
+          status: "active",
+          created_at: org.created_at,
+        },
+      ],
     });
   });
 
@@ -302,7 +312,9 @@ describeEachDialect("orgs service", (dialect) => {
     });
     expect(await orgs.addMember(alice, org.id, { user_id: carol.userId, role: "owner" })).toMatchObject({
       role: "owner",
+      status: "invited",
     });
+    await orgs.acceptInvitation(carol, org.id);
     expect(await ownerCount(org.id)).toBe(3);
     // Bob, now an owner, demotes and removes other owners.
     expect(await orgs.updateMember(bob, org.id, alice.userId, { role: "admin" })).toMatchObject({
@@ -424,8 +436,8 @@ describeEachDialect("orgs service", (dialect) => {
     await orgs.removeMember(adam, org.id, adam.userId);
     expect(await membershipRows(org.id)).toEqual([{ user_id: alice.userId, role: "owner" }]);
     expect(audit.events.map((e) => e.event.details)).toEqual([
-      { user_id: mia.userId, role: "member", left: true },
-      { user_id: adam.userId, role: "admin", left: true },
+      { user_id: mia.userId, role: "member", left: true, status: "active" },
+      { user_id: adam.userId, role: "admin", left: true, status: "active" },
     ]);
   });
 
@@ -499,6 +511,9 @@ describeEachDialect("orgs service", (dialect) => {
     await orgs.update(alice, org.id, { name: "Audited 2" });
     await orgs.update(alice, org.id, { name: "Audited 2" });
     await orgs.addMember(alice, org.id, { user_id: bob.userId, role: "member" });
+    await orgs.acceptInvitation(bob, org.id);
+    await expectAppError(orgs.acceptInvitation(bob, org.id), "conflict");
+    await orgs.listInvitations(bob);
     await orgs.updateMember(alice, org.id, bob.userId, { role: "admin" });
     await orgs.updateMember(alice, org.id, bob.userId, { role: "admin" });
     await orgs.removeMember(alice, org.id, bob.userId);
@@ -516,7 +531,19 @@ describeEachDialect("orgs service", (dialect) => {
       },
       {
         actor: alice,
-        event: { ...base, action: "org.member.add", details: { user_id: bob.userId, role: "member" } },
+        event: {
+          ...base,
+          action: "org.member.add",
+          details: { user_id: bob.userId, role: "member", status: "invited" },
+        },
+      },
+      {
+        actor: bob,
+        event: {
+          ...base,
+          action: "org.invitation_accepted",
+          details: { user_id: bob.userId, role: "member" },
+        },
       },
       {
         actor: alice,
@@ -531,7 +558,7 @@ describeEachDialect("orgs service", (dialect) => {
         event: {
           ...base,
           action: "org.member.remove",
-          details: { user_id: bob.userId, role: "admin", left: false },
+          details: { user_id: bob.userId, role: "admin", left: false, status: "active" },
         },
       },
       { actor: alice, event: { ...base, action: "org.delete", details: { name: "Audited 2", slug } } },
@@ -554,7 +581,12 @@ describeEachDialect("orgs service", (dialect) => {
       slug: newSlug,
       role: null,
     });
-    await orgs.addMember(root, org.id, { user_id: bob.userId, role: "owner" });
+    // Provisioned by an admin, bob is an owner at once: no invitation to accept.
+    expect(await orgs.addMember(root, org.id, { user_id: bob.userId, role: "owner" })).toMatchObject({
+      status: "active",
+    });
+    expect((await orgs.listInvitations(bob)).items).toEqual([]);
+    expect(await orgs.roleIn(org.id, bob.userId)).toBe("owner");
     await orgs.updateMember(root, org.id, alice.userId, { role: "member" });
     await orgs.removeMember(root, org.id, alice.userId);
     expect(await membershipRows(org.id)).toEqual([{ user_id: bob.userId, role: "owner" }]);
@@ -577,6 +609,9 @@ describeEachDialect("orgs service", (dialect) => {
     const one = await orgWith(orgs, alice, [[bob, "admin"]]);
     const two = await orgWith(orgs, bob);
     const three = await orgWith(orgs, alice);
+    // Invited and not accepted: no membership yet.
+    const four = await orgWith(orgs, alice);
+    await orgs.addMember(alice, four.id, { user_id: bob.userId, role: "owner" });
 
     expect(await orgs.membershipsOf(bob.userId)).toEqual([
       { org_id: one.id, role: "admin" },
@@ -584,6 +619,84 @@ describeEachDialect("orgs service", (dialect) => {
     ]);
     expect(await orgs.roleIn(one.id, bob.userId)).toBe("admin");
     expect(await orgs.roleIn(three.id, bob.userId)).toBeNull();
+    expect(await orgs.roleIn(four.id, bob.userId)).toBeNull();
     expect(await orgs.roleIn(uuidv7(), bob.userId)).toBeNull();
+  });
+
+  it("an invitation grants nothing until accepted; the invitee lists, accepts or declines it", async () => {
+    const { orgs, audit } = setup();
+    const bob = await newUser();
+    const alice = await newUser();
+    const org = await orgWith(orgs, bob);
+    const added = await orgs.addMember(bob, org.id, { email: alice.email, role: "admin" });
+    expect(added).toMatchObject({ user_id: alice.userId, role: "admin", status: "invited" });
+
+    await expectAppError(orgs.get(alice, org.id), "not_found");
+    await expectAppError(orgs.listMembers(alice, org.id), "not_found");
+    await expectAppError(orgs.update(alice, org.id, { name: "Mine" }), "not_found");
+    await expectAppError(
+      orgs.addMember(alice, org.id, { user_id: alice.userId, role: "owner" }),
+      "not_found",
+    );
+    await expectAppError(orgs.updateMember(alice, org.id, alice.userId, { role: "owner" }), "not_found");
+    await expectAppError(orgs.removeMember(alice, org.id, bob.userId), "not_found");
+    expect((await orgs.listMine(alice)).items).toEqual([]);
+    expect(await orgs.membershipsOf(alice.userId)).toEqual([]);
+    expect(await orgs.roleIn(org.id, alice.userId)).toBeNull();
+    expect(await orgs.listInvitations(alice)).toEqual({
+      items: [
+        { org_id: org.id, name: org.name, slug: org.slug, role: "admin", invited_at: added.created_at },
+      ],
+    });
+    // Someone else cannot accept it for her, and there is nothing for a system actor to accept.
+    await expectAppError(orgs.acceptInvitation(bob, org.id), "conflict");
+    await expectAppError(orgs.acceptInvitation(systemActor("cli"), org.id), "not_found");
+
+    audit.events.length = 0;
+    expect(await orgs.acceptInvitation(alice, org.id)).toEqual({ ...org, role: "admin" });
+    expect(audit.events).toEqual([
+      {
+        actor: alice,
+        event: {
+          action: "org.invitation_accepted",
+          resourceType: "organization",
+          resourceId: org.id,
+          details: { user_id: alice.userId, role: "admin" },
+        },
+      },
+    ]);
+    expect(await orgs.membershipsOf(alice.userId)).toEqual([{ org_id: org.id, role: "admin" }]);
+    expect((await orgs.listInvitations(alice)).items).toEqual([]);
+
+    // Declining is removing one's own pending membership.
+    const carol = await newUser();
+    await orgs.addMember(bob, org.id, { user_id: carol.userId, role: "owner" });
+    audit.events.length = 0;
+    await orgs.removeMember(carol, org.id, carol.userId);
+    expect(audit.events.map((e) => [e.event.action, e.event.details])).toEqual([
+      ["org.member.remove", { user_id: carol.userId, role: "owner", left: true, status: "invited" }],
+    ]);
+    expect((await orgs.listInvitations(carol)).items).toEqual([]);
+    await expectAppError(orgs.acceptInvitation(carol, org.id), "not_found");
+    await expectAppError(orgs.acceptInvitation(carol, uuidv7()), "not_found");
+  });
+
+  it("an invited owner counts as no owner: not for the last-owner rules, nor for deleting users", async () => {
+    const { orgs } = setup();
+    const repo = createOrgsRepo({ db: ctx().db, dialect });
+    const alice = await newUser();
+    const bob = await newUser();
+    const org = await orgWith(orgs, alice);
+    await orgs.addMember(alice, org.id, { user_id: bob.userId, role: "owner" });
+
+    await expectAppError(orgs.removeMember(alice, org.id, alice.userId), "bad_request");
+    await expectAppError(orgs.updateMember(alice, org.id, alice.userId, { role: "admin" }), "bad_request");
+    expect(await repo.orgsSolelyOwnedBy(alice.userId)).toContain(org.id);
+    expect(await repo.orgsSolelyOwnedBy(bob.userId)).toEqual([]);
+
+    await orgs.acceptInvitation(bob, org.id);
+    expect(await repo.orgsSolelyOwnedBy(alice.userId)).not.toContain(org.id);
+    await orgs.removeMember(alice, org.id, alice.userId);
+    expect(await membershipRows(org.id)).toEqual([{ user_id: bob.userId, role: "owner" }]);
   });
 });

@@ -53,8 +53,18 @@ describeEachDialect("connection resolution", (dialect) => {
     return (await ok(call(owner, "POST", "/api/orgs", { name: `Org ${tag()}` }), 201)).json<OrgView>();
   }
 
-  async function addMember(owner: TestUser, orgId: string, member: TestUser, role = "member"): Promise<void> {
+  async function invite(owner: TestUser, orgId: string, member: TestUser, role = "member"): Promise<void> {
     await ok(call(owner, "POST", `/api/orgs/${orgId}/members`, { email: member.email, role }), 201);
+  }
+
+  async function accept(member: TestUser, orgId: string): Promise<void> {
+    await ok(call(member, "POST", `/api/orgs/${orgId}/invitation/accept`));
+  }
+
+  /** Invites the member, who accepts. */
+  async function addMember(owner: TestUser, orgId: string, member: TestUser, role = "member"): Promise<void> {
+    await invite(owner, orgId, member, role);
+    await accept(member, orgId);
   }
 
   async function setSetting(key: string, value: unknown): Promise<void> {
@@ -190,6 +200,32 @@ describeEachDialect("connection resolution", (dialect) => {
       expect((await resolved(alice, `${off.name}/m`))?.id).toBe(secret.id);
     });
 
+    it("DESIGN Resolution: an org that only invited the user is not in their resolution, by default or by name", async () => {
+      const shared = `shared-${tag()}`;
+      const sysShared = await create(t().admin, {
+        name: shared,
+        scope: "system",
+        base_url: "http://127.0.0.1:9/v1",
+      });
+      const bob = await t().newUser();
+      const alice = await t().newUser();
+      const org = await createOrg(bob);
+      const orgDefault = await create(bob, { scope: "org", org_id: org.id, model: "bobs-model" });
+      const shadow = await create(bob, { name: shared, scope: "org", org_id: org.id });
+      await invite(bob, org.id, alice);
+
+      expect(await resolved(alice)).toEqual({ id: system.id, model: "sys-model" });
+      expect(await resolved(alice, `${shared}/gpt-x`)).toEqual({ id: sysShared.id, model: "gpt-x" });
+      expect((await resolved(alice, `${orgDefault.name}/m`))?.id).toBe(system.id);
+      const usable = (await t().sy.resolver.usable(alice.id)).map((c) => c.id);
+      expect(usable).not.toContain(orgDefault.id);
+      expect(usable).not.toContain(shadow.id);
+
+      await accept(alice, org.id);
+      expect((await resolved(alice))?.id).toBe(orgDefault.id);
+      expect(await resolved(alice, `${shared}/gpt-x`)).toEqual({ id: shadow.id, model: "gpt-x" });
+    });
+
     it("DESIGN Resolution: a bare model is passed through on the resolved connection; none means the connection's own", async () => {
       const user = await t().newUser();
       const own = await create(user, { model: "default-model" });
@@ -233,8 +269,13 @@ describeEachDialect("connection resolution", (dialect) => {
       expect((await resolved(member))?.id).toBe(system.id);
       // By name, too: the org's connection is no longer usable.
       expect((await resolved(member, `${orgConn.name}/m`))?.id).toBe(system.id);
-      await addMember(owner, org.id, member);
+      // Invited again, nothing changes until they accept; then the org's default serves at once.
+      await invite(owner, org.id, member);
+      expect((await resolved(member))?.id).toBe(system.id);
+      expect((await resolved(member, `${orgConn.name}/m`))?.id).toBe(system.id);
+      await accept(member, org.id);
       expect((await resolved(member))?.id).toBe(orgConn.id);
+      expect((await resolved(member, `${orgConn.name}/m`))?.id).toBe(orgConn.id);
     });
 
     it("DESIGN Resolution: after an org's default moves, and after a connection is deleted", async () => {

@@ -9,5 +9,6 @@ export const MIGRATION_NAMES = [
   "0004_health_hysteresis",
   "0005_bootstrap_claims",
   "0006_session_families",
+  "0007_membership_invitations",
   "0008_user_sessions_revoked_at",
 ] as const;

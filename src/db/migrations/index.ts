@@ -5,6 +5,7 @@ import * as m0003 from "./0003_operations.js";
 import * as m0004 from "./0004_health_hysteresis.js";
 import * as m0005 from "./0005_bootstrap_claims.js";
 import * as m0006 from "./0006_session_families.js";
+import * as m0007 from "./0007_membership_invitations.js";
 import * as m0008 from "./0008_user_sessions_revoked_at.js";
 
 /**
@@ -18,5 +19,6 @@ export const migrations: Record<string, Migration> = {
   "0004_health_hysteresis": m0004,
   "0005_bootstrap_claims": m0005,
   "0006_session_families": m0006,
+  "0007_membership_invitations": m0007,
   "0008_user_sessions_revoked_at": m0008,
 };

@@ -20,6 +20,8 @@ export interface StoredMembership {
   userId: string;
   role: MembershipRole;
   createdAt: Date;
+  /** Null while the invitation is pending: such a membership grants nothing. */
+  acceptedAt: Date | null;
 }
 
 export interface StoredMember {
@@ -27,6 +29,14 @@ export interface StoredMember {
   email: string;
   role: MembershipRole;
   createdAt: Date;
+  acceptedAt: Date | null;
+}
+
+/** A pending invitation, as its invitee sees it. */
+export interface StoredInvitation {
+  org: StoredOrg;
+  role: MembershipRole;
+  invitedAt: Date;
 }
 
 export interface OrgUser {
@@ -46,6 +56,9 @@ export type OrgsRepo = ReturnType<typeof createOrgsRepo>;
 /**
  * Organizations and their memberships. Every membership query is scoped by the org it belongs to
  * or by the user it is about; org rows are scoped by their own id (or by the member, for lists).
+ * A membership whose invitation is pending (accepted_at null) grants nothing: every query that
+ * decides what a user may see or use counts accepted memberships only. Only the member list, the
+ * locked read a membership change decides on, and the invitee's own invitations include pending ones.
  */
 export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
   return {
@@ -71,7 +84,7 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
       return row === undefined ? undefined : toStoredOrg(row);
     },
 
-    /** The org with the user's role in it, or undefined when there is no such org or no such membership. */
+    /** The org with the user's role in it, or undefined when there is no such org or no accepted membership. */
     async findOrgOfMember(
       orgId: string,
       userId: string,
@@ -84,11 +97,12 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
         .select("m.role")
         .where("o.id", "=", orgId)
         .where("m.user_id", "=", userId)
+        .where("m.accepted_at", "is not", null)
         .executeTakeFirst();
       return row === undefined ? undefined : { org: toStoredOrg(row), role: row.role };
     },
 
-    /** The orgs the user belongs to, with their role in each, by name. */
+    /** The orgs the user belongs to (accepted memberships), with their role in each, by name. */
     async listOrgsOfMember(
       userId: string,
       executor: Executor = db,
@@ -99,6 +113,7 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
         .selectAll("o")
         .select("m.role")
         .where("m.user_id", "=", userId)
+        .where("m.accepted_at", "is not", null)
         .orderBy(byCodePoint(dialect, sql.ref<string>("o.name")))
         .orderBy("o.id")
         .execute();
@@ -148,15 +163,16 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
         userId: row.user_id,
         role: row.role,
         createdAt: toDate(row.created_at),
+        acceptedAt: row.accepted_at === null ? null : toDate(row.accepted_at),
       }));
     },
 
-    /** The org's members with their emails, in the order they joined. */
+    /** The org's members with their emails, pending invitees included, in the order they were added. */
     async listMembers(orgId: string, executor: Executor = db): Promise<StoredMember[]> {
       const rows = await executor
         .selectFrom("memberships as m")
         .innerJoin("users as u", "u.id", "m.user_id")
-        .select(["m.user_id", "u.email", "m.role", "m.created_at"])
+        .select(["m.user_id", "u.email", "m.role", "m.created_at", "m.accepted_at"])
         .where("m.org_id", "=", orgId)
         .orderBy("m.created_at")
         .orderBy("m.user_id")
@@ -172,7 +188,7 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
       const row = await executor
         .selectFrom("memberships as m")
         .innerJoin("users as u", "u.id", "m.user_id")
-        .select(["m.user_id", "u.email", "m.role", "m.created_at"])
+        .select(["m.user_id", "u.email", "m.role", "m.created_at", "m.accepted_at"])
         .where("m.org_id", "=", orgId)
         .where("m.user_id", "=", userId)
         .executeTakeFirst();
@@ -189,11 +205,15 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
         .select("role")
         .where("org_id", "=", orgId)
         .where("user_id", "=", userId)
+        .where("accepted_at", "is not", null)
         .executeTakeFirst();
       return row?.role;
     },
 
-    /** Every org the user belongs to and their role in it, for resolving which connections they may use. */
+    /**
+     * Every org the user belongs to (accepted memberships) and their role in it, for resolving which
+     * connections they may use.
+     */
     async membershipsOfUser(
       userId: string,
       executor: Executor = db,
@@ -202,19 +222,24 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
         .selectFrom("memberships")
         .select(["org_id", "role"])
         .where("user_id", "=", userId)
+        .where("accepted_at", "is not", null)
         .orderBy("created_at")
         .orderBy("org_id")
         .execute();
       return rows.map((row) => ({ orgId: row.org_id, role: row.role }));
     },
 
-    /** Orgs where the user is the only owner: deleting the user would leave them without one. */
+    /**
+     * Orgs where the user is the only owner: deleting the user would leave them without one. An
+     * invited owner who has not accepted is no owner yet, on either side of the count.
+     */
     async orgsSolelyOwnedBy(userId: string, executor: Executor = db): Promise<string[]> {
       const rows = await executor
         .selectFrom("memberships as mine")
         .select("mine.org_id")
         .where("mine.user_id", "=", userId)
         .where("mine.role", "=", "owner")
+        .where("mine.accepted_at", "is not", null)
         .where(({ not, exists, selectFrom }) =>
           not(
             exists(
@@ -222,6 +247,7 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
                 .select("other.user_id")
                 .whereRef("other.org_id", "=", "mine.org_id")
                 .where("other.role", "=", "owner")
+                .where("other.accepted_at", "is not", null)
                 .where("other.user_id", "!=", userId),
             ),
           ),
@@ -239,8 +265,45 @@ export function createOrgsRepo({ db, dialect }: OrgsRepoDeps) {
           user_id: membership.userId,
           role: membership.role,
           created_at: membership.createdAt,
+          accepted_at: membership.acceptedAt,
         })
         .execute();
+    },
+
+    /** Accepts the user's pending invitation; returns whether there was one to accept. */
+    async acceptMembership(
+      orgId: string,
+      userId: string,
+      acceptedAt: Date,
+      executor: Executor = db,
+    ): Promise<boolean> {
+      const result = await executor
+        .updateTable("memberships")
+        .set({ accepted_at: acceptedAt })
+        .where("org_id", "=", orgId)
+        .where("user_id", "=", userId)
+        .where("accepted_at", "is", null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** The user's pending invitations, oldest first. */
+    async listInvitationsOf(userId: string, executor: Executor = db): Promise<StoredInvitation[]> {
+      const rows = await executor
+        .selectFrom("organizations as o")
+        .innerJoin("memberships as m", "m.org_id", "o.id")
+        .selectAll("o")
+        .select(["m.role", "m.created_at as invited_at"])
+        .where("m.user_id", "=", userId)
+        .where("m.accepted_at", "is", null)
+        .orderBy("m.created_at")
+        .orderBy("o.id")
+        .execute();
+      return rows.map((row) => ({
+        org: toStoredOrg(row),
+        role: row.role,
+        invitedAt: toDate(row.invited_at),
+      }));
     },
 
     /** Returns whether the membership was there to update. */
@@ -323,6 +386,13 @@ function toStoredMember(row: {
   email: string;
   role: MembershipRole;
   created_at: Date | string;
+  accepted_at: Date | string | null;
 }): StoredMember {
-  return { userId: row.user_id, email: row.email, role: row.role, createdAt: toDate(row.created_at) };
+  return {
+    userId: row.user_id,
+    email: row.email,
+    role: row.role,
+    createdAt: toDate(row.created_at),
+    acceptedAt: row.accepted_at === null ? null : toDate(row.accepted_at),
+  };
 }

@@ -74,7 +74,11 @@ export const MemberView = Type.Object(
     user_id: Type.String({ format: "uuid" }),
     email: Type.String(),
     role: OrgRole,
-    created_at: Type.String({ format: "date-time", description: "When the user joined the org" }),
+    status: Type.Enum(["active", "invited"], {
+      description:
+        "invited: added by a member of the org and not yet accepted by the user; grants nothing until then",
+    }),
+    created_at: Type.String({ format: "date-time", description: "When the user was added to the org" }),
   },
   { additionalProperties: false },
 );
@@ -98,6 +102,25 @@ export const AddMemberBody = Type.Object(
   },
 );
 export type AddMemberBody = Static<typeof AddMemberBody>;
+
+/** An invitation to an org, as the invited user sees it. */
+export const InvitationView = Type.Object(
+  {
+    org_id: Type.String({ format: "uuid" }),
+    name: Type.String(),
+    slug: Type.String(),
+    role: OrgRole,
+    invited_at: Type.String({ format: "date-time" }),
+  },
+  { additionalProperties: false },
+);
+export type InvitationView = Static<typeof InvitationView>;
+
+export const InvitationList = Type.Object(
+  { items: Type.Array(InvitationView) },
+  { additionalProperties: false },
+);
+export type InvitationList = Static<typeof InvitationList>;
 
 export const UpdateMemberBody = Type.Object(
   { role: OrgRole },

@@ -11,6 +11,7 @@ import type { Executor, OrgsRepo, StoredMember, StoredMembership, StoredOrg } fr
 import {
   AddMemberBody,
   CreateOrgBody,
+  type InvitationList,
   type MemberList,
   type MemberView,
   type OrgList,
@@ -40,6 +41,8 @@ export interface OrgsServiceDeps {
     | "insertMembership"
     | "updateMembershipRole"
     | "deleteMembership"
+    | "acceptMembership"
+    | "listInvitationsOf"
     | "findUserById"
     | "lockUser"
     | "findUserByEmail"
@@ -58,6 +61,9 @@ const DERIVED_SLUG_ATTEMPTS = 5;
 /**
  * Organizations and their memberships. Visibility: an org exists, for a caller, only if they are a
  * member or a Switchyard admin; everyone else gets not_found, so ids do not reveal which orgs exist.
+ * Membership is by invitation: someone a member adds is invited, and is a member (sees the org,
+ * uses its connections) only once they accept; a pending invitee is a non-member everywhere but in
+ * their own list of invitations. A Switchyard admin's additions are active at once (provisioning).
  * Within an org: members read; owners and admins manage members and the name; only owners grant or
  * take away the owner role and delete the org. An org always keeps at least one owner: every change
  * that could lower the owner count runs in a transaction that first locks the org's memberships.
@@ -94,7 +100,7 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
           }
           await repo.insertOrg(org, trx);
           await repo.insertMembership(
-            { orgId: org.id, userId: actor.userId, role: "owner", createdAt: now },
+            { orgId: org.id, userId: actor.userId, role: "owner", createdAt: now, acceptedAt: now },
             trx,
           );
         });
@@ -176,14 +182,18 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
     });
   }
 
-  /** The org's members, in the order they joined. Any member may read it. */
+  /** The org's members, pending invitees included, in the order they were added. Any member may read it. */
   async function listMembers(actor: Actor, orgId: string): Promise<MemberList> {
     await readAccess(actor, orgId);
     const members = await repo.listMembers(orgId);
     return { items: members.map(toMemberView) };
   }
 
-  /** Adds an existing user (by id or email). Owners and admins; only owners may add an owner. */
+  /**
+   * Adds an existing user (by id or email). Owners and admins; only owners may add an owner. The
+   * membership is an invitation the user must accept, except when a Switchyard admin adds them:
+   * otherwise anyone could put anyone into an org whose connections would then serve their calls.
+   */
   async function addMember(actor: Actor, orgId: string, input: AddMemberBody): Promise<MemberView> {
     parseInput(AddMemberBody, input);
     if ((input.user_id === undefined) === (input.email === undefined)) {
@@ -192,6 +202,7 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
       });
     }
     const createdAt = new Date();
+    const acceptedAt = isAdmin(actor) ? createdAt : null;
     const added = await inTransaction(async (trx) => {
       const { members, actorRole } = await lockForChange(actor, orgId, trx);
       requireManager(actor, actorRole, "Only an owner or admin of the organization may add members");
@@ -206,17 +217,59 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
         throw new AppError("not_found", `No user with that ${input.user_id === undefined ? "email" : "id"}`);
       }
       if (members.some((member) => member.userId === user.id)) throw alreadyMember();
-      await repo.insertMembership({ orgId, userId: user.id, role: input.role, createdAt }, trx);
-      return { userId: user.id, email: user.email, role: input.role, createdAt };
+      await repo.insertMembership({ orgId, userId: user.id, role: input.role, createdAt, acceptedAt }, trx);
+      return { userId: user.id, email: user.email, role: input.role, createdAt, acceptedAt };
     });
     await onMembershipChange();
     await audit.record(actor, {
       action: "org.member.add",
       resourceType: RESOURCE_TYPE,
       resourceId: orgId,
-      details: { user_id: added.userId, role: added.role },
+      details: { user_id: added.userId, role: added.role, status: memberStatus(added) },
     });
     return toMemberView(added);
+  }
+
+  /** The caller accepts their pending invitation to the org and becomes a member; not_found without one. */
+  async function acceptInvitation(actor: Actor, orgId: string): Promise<OrgView> {
+    if (actor.kind !== "user") throw invitationNotFound();
+    const userId = actor.userId;
+    const accepted = await inTransaction(async (trx) => {
+      const members = await repo.lockMemberships(orgId, trx);
+      const mine = members.find((member) => member.userId === userId);
+      if (mine === undefined) throw invitationNotFound();
+      if (mine.acceptedAt !== null) {
+        throw new AppError("conflict", "You are already a member of the organization");
+      }
+      if (!(await repo.acceptMembership(orgId, userId, new Date(), trx))) throw invitationNotFound();
+      const found = await repo.findOrgOfMember(orgId, userId, trx);
+      if (found === undefined) throw invitationNotFound();
+      return found;
+    });
+    // The org's connections now apply to the user, as an active membership's always did.
+    await onMembershipChange();
+    await audit.record(actor, {
+      action: "org.invitation_accepted",
+      resourceType: RESOURCE_TYPE,
+      resourceId: orgId,
+      details: { user_id: userId, role: accepted.role },
+    });
+    return toOrgView(accepted.org, accepted.role);
+  }
+
+  /** The caller's pending invitations, oldest first. Declining one is leaving the org. */
+  async function listInvitations(actor: Actor): Promise<InvitationList> {
+    if (actor.kind !== "user") return { items: [] };
+    const rows = await repo.listInvitationsOf(actor.userId);
+    return {
+      items: rows.map(({ org, role, invitedAt }) => ({
+        org_id: org.id,
+        name: org.name,
+        slug: org.slug,
+        role,
+        invited_at: invitedAt.toISOString(),
+      })),
+    };
   }
 
   /**
@@ -240,7 +293,7 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
       }
       const changed = target.role !== input.role;
       if (changed) {
-        if (target.role === "owner") requireAnotherOwner(members, "demote");
+        if (isActiveOwner(target)) requireAnotherOwner(members, "demote");
         if (!(await repo.updateMembershipRole(orgId, userId, input.role, trx))) throw memberNotFound();
       }
       const member = await repo.findMember(orgId, userId, trx);
@@ -260,13 +313,14 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
   }
 
   /**
-   * Removes a member. Any member may remove themselves (leave); owners and admins remove others;
-   * removing an owner needs an owner; the last owner can be neither removed nor leave.
+   * Removes a member. Any member may remove themselves (leave), and an invitee may decline this way;
+   * owners and admins remove others (withdrawing an invitation too); removing an owner needs an
+   * owner; the last owner can be neither removed nor leave.
    */
   async function removeMember(actor: Actor, orgId: string, userId: string): Promise<void> {
     const self = actor.kind === "user" && actor.userId === userId;
     const removed = await inTransaction(async (trx) => {
-      const { members, actorRole } = await lockForChange(actor, orgId, trx);
+      const { members, actorRole } = await lockForChange(actor, orgId, trx, { invitedMayAct: self });
       if (!self)
         requireManager(actor, actorRole, "Only an owner or admin of the organization may remove members");
       const target = members.find((member) => member.userId === userId);
@@ -274,7 +328,7 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
       if (!self && target.role === "owner") {
         requireOwner(actor, actorRole, "Only an owner may remove an owner");
       }
-      if (target.role === "owner") requireAnotherOwner(members, self ? "leave" : "remove");
+      if (isActiveOwner(target)) requireAnotherOwner(members, self ? "leave" : "remove");
       if (!(await repo.deleteMembership(orgId, userId, trx))) throw memberNotFound();
       return target;
     });
@@ -283,7 +337,7 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
       action: "org.member.remove",
       resourceType: RESOURCE_TYPE,
       resourceId: orgId,
-      details: { user_id: userId, role: removed.role, left: self },
+      details: { user_id: userId, role: removed.role, left: self, status: memberStatus(removed) },
     });
   }
 
@@ -315,16 +369,24 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
    * Inside a transaction: locks the org's memberships and reads them, and the caller's role from
    * them. Everything a membership change decides (may the caller act, how many owners are left)
    * is decided on these rows, so a concurrent change waits for this one and then sees its result.
+   * A caller whose invitation is pending has no role; with invitedMayAct (their own membership,
+   * to decline it) they get past the not_found a non-member gets.
    */
   async function lockForChange(
     actor: Actor,
     orgId: string,
     trx: Executor,
+    options: { invitedMayAct: boolean } = { invitedMayAct: false },
   ): Promise<{ members: StoredMembership[]; actorRole: OrgRole | null }> {
     const members = await repo.lockMemberships(orgId, trx);
-    const actorRole =
-      actor.kind === "user" ? (members.find((member) => member.userId === actor.userId)?.role ?? null) : null;
-    if (actorRole === null && !(isAdmin(actor) && (await repo.findOrg(orgId, trx)) !== undefined)) {
+    const own = actor.kind === "user" ? members.find((member) => member.userId === actor.userId) : undefined;
+    const actorRole = own !== undefined && own.acceptedAt !== null ? own.role : null;
+    const invitee = own !== undefined && options.invitedMayAct;
+    if (
+      actorRole === null &&
+      !invitee &&
+      !(isAdmin(actor) && (await repo.findOrg(orgId, trx)) !== undefined)
+    ) {
       throw orgNotFound();
     }
     return { members, actorRole };
@@ -356,6 +418,8 @@ export function createOrgsService({ db, repo, audit, onMembershipChange }: OrgsS
     remove,
     listMembers,
     addMember,
+    acceptInvitation,
+    listInvitations,
     updateMember,
     removeMember,
     membershipsOf,
@@ -401,8 +465,13 @@ function requireOwner(actor: Actor, role: OrgRole | null, message: string): void
   throw new AppError("forbidden", message);
 }
 
+/** An owner who has accepted: an invited owner owns nothing yet, so is not counted. */
+function isActiveOwner(member: StoredMembership): boolean {
+  return member.role === "owner" && member.acceptedAt !== null;
+}
+
 function requireAnotherOwner(members: StoredMembership[], change: "demote" | "remove" | "leave"): void {
-  const owners = members.filter((member) => member.role === "owner").length;
+  const owners = members.filter(isActiveOwner).length;
   if (owners > 1) return;
   const what = {
     demote: "The last owner cannot be demoted",
@@ -427,8 +496,18 @@ function memberNotFound(): AppError {
   return new AppError("not_found", "That user is not a member of the organization");
 }
 
+function invitationNotFound(): AppError {
+  return new AppError("not_found", "No pending invitation to that organization");
+}
+
+function memberStatus(member: { acceptedAt: Date | null }): MemberView["status"] {
+  return member.acceptedAt === null ? "invited" : "active";
+}
+
 function alreadyMember(cause?: unknown): AppError {
-  return new AppError("conflict", "That user is already a member of the organization", { cause });
+  return new AppError("conflict", "That user is already a member of the organization, or invited to it", {
+    cause,
+  });
 }
 
 function slugTaken(slug: string, cause: unknown): AppError {
@@ -454,6 +533,7 @@ function toMemberView(member: StoredMember): MemberView {
     user_id: member.userId,
     email: member.email,
     role: member.role,
+    status: memberStatus(member),
     created_at: member.createdAt.toISOString(),
   };
 }

@@ -138,7 +138,8 @@ export async function orgsRoutes(app: HttpApp, deps: OrgsRoutesDeps): Promise<vo
       schema: {
         ...common,
         summary: "List an organization's members",
-        description: "Any member may read it, in the order people joined.",
+        description:
+          "Any member may read it, in the order people were added; pending invitees are listed with status invited.",
         params: OrgParams,
         response: { 200: MemberList, ...problemResponses(401, 404, 422) },
       },
@@ -156,7 +157,7 @@ export async function orgsRoutes(app: HttpApp, deps: OrgsRoutesDeps): Promise<vo
         ...common,
         summary: "Add a member",
         description:
-          "Owners and admins of the organization; only an owner may add an owner. Name an existing user by user_id or email (404 if there is none); an existing member is 409.",
+          "Owners and admins of the organization; only an owner may add an owner. Name an existing user by user_id or email (404 if there is none); an existing member or invitee is 409. The user is invited (status invited) and becomes a member only by accepting (POST /api/orgs/{orgId}/invitation/accept); a Switchyard admin's additions are active at once.",
         params: OrgParams,
         body: AddMemberBody,
         response: { 201: MemberView, ...problemResponses(401, 403, 404, 409, 422) },
@@ -195,7 +196,7 @@ export async function orgsRoutes(app: HttpApp, deps: OrgsRoutesDeps): Promise<vo
         ...common,
         summary: "Remove a member, or leave",
         description:
-          "A member may remove themselves; owners and admins remove others; removing an owner needs an owner. Removing the last owner is 400.",
+          "A member may remove themselves, and an invitee declines this way; owners and admins remove others or withdraw invitations; removing an owner needs an owner. Removing the last owner is 400.",
         params: MemberParams,
         response: { 204: NoContent, ...problemResponses(400, 401, 403, 404, 422) },
       },
