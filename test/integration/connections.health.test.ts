@@ -164,6 +164,35 @@ describeEachDialect("POST /api/llm-providers/{id}/test and GET …/models", (dia
     ).toBe(404);
   });
 
+  it("a plain user may test a system connection and sees the result, but only an admin's test is recorded for everyone", async () => {
+    await allowPrivate();
+    const user = await t().newUser();
+    // A system connection with a wrong key: every test of it fails.
+    const id = await connect(t().admin, {
+      name: `shared-${Math.random().toString(36).slice(2, 8)}`,
+      scope: "system",
+      provider_type: "openai-compatible",
+      base_url: `${fakes.openai!.url}/v1`,
+      api_key: "sk-not-the-right-key-000000000000",
+    });
+    const stored = () =>
+      t()
+        .sy.db.selectFrom("llm_providers")
+        .select(["health_status", "last_tested_at"])
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+    const before = await stored();
+
+    const byUser = await test(user, id);
+    expect(byUser.statusCode, byUser.body).toBe(200);
+    expect(byUser.json().health_status).toBe("failed");
+    expect(await stored()).toEqual(before);
+
+    const byAdmin = await test(t().admin, id);
+    expect(byAdmin.json().health_status).toBe("failed");
+    expect((await stored()).health_status).toBe("failed");
+  });
+
   it("POST /api/users/me/llm-profile/test tests the profile's connection", async () => {
     await allowPrivate();
     const user = await t().newUser();

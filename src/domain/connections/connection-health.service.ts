@@ -10,7 +10,7 @@ import type { ConnectionRecord, ConnectionsRepo } from "./connections.repo.js";
 import type { ConnectionsService } from "./connections.service.js";
 
 export interface ConnectionHealthDeps {
-  connections: Pick<ConnectionsService, "findUsable">;
+  connections: Pick<ConnectionsService, "findUsable" | "mayChange">;
   repo: Pick<ConnectionsRepo, "recordCheck">;
   connectionKey(connection: ConnectionRecord): Promise<string | undefined>;
   adapterFor(type: ProviderType): ProviderAdapter;
@@ -37,7 +37,7 @@ export function createConnectionHealth(deps: ConnectionHealthDeps) {
    */
   async function check(
     c: ConnectionRecord,
-    options: { failureThreshold?: number; testedAt?: Date } = {},
+    options: { failureThreshold?: number; testedAt?: Date; record?: boolean } = {},
   ): Promise<ConnectionTestResult> {
     const started = performance.now();
     // A scheduled check records the time it claimed the connection at, which the claim compares.
@@ -60,6 +60,7 @@ export function createConnectionHealth(deps: ConnectionHealthDeps) {
         tested_at: testedAt.toISOString(),
       };
     }
+    if (options.record === false) return result;
     await deps.repo.recordCheck(c.id, {
       ok: result.health_status === "ok",
       testedAt,
@@ -73,8 +74,15 @@ export function createConnectionHealth(deps: ConnectionHealthDeps) {
   return {
     check,
 
+    /**
+     * Tests a connection the caller may use. The result is recorded (health status, last error) only
+     * when the caller may also change the connection: a plain user testing a system or org
+     * connection sees the result, but cannot mark it failed for everyone, nor make every user's
+     * resolution cache reload.
+     */
     async test(actor: Actor, id: string): Promise<ConnectionTestResult> {
-      return check(await deps.connections.findUsable(actor, id));
+      const c = await deps.connections.findUsable(actor, id);
+      return check(c, { record: await deps.connections.mayChange(actor, c) });
     },
 
     async models(actor: Actor, id: string): Promise<ModelList> {

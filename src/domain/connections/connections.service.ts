@@ -4,7 +4,7 @@ import { constraintViolation, isMissingReference, violatedConstraintName } from 
 import type { ConnectionScope, Database } from "../../db/schema.js";
 import { type Actor, isAdmin } from "../actor.js";
 import type { AuditRecorder } from "../audit/audit.types.js";
-import { AppError, type FieldIssue } from "../errors.js";
+import { AppError, type FieldIssue, isAppError } from "../errors.js";
 import type { OrgsRepo } from "../orgs/orgs.repo.js";
 import type { SettingsService } from "../settings/settings.service.js";
 import { parseInput } from "../validate.js";
@@ -438,6 +438,16 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
 
     /** For the health check and the gateway: a connection the actor may use, as stored. */
     findUsable: findReadable,
+    /** Whether the actor may change this connection (and so the state every user of it sees). */
+    async mayChange(actor: Actor, c: ConnectionRecord): Promise<boolean> {
+      try {
+        await assertCanWrite(actor, c.scope, c.userId, c.orgId);
+        return true;
+      } catch (error) {
+        if (isAppError(error)) return false;
+        throw error;
+      }
+    },
   };
 }
 
