@@ -109,6 +109,8 @@ export interface ComposeOptions {
   logger?: Logger;
   /** Apply pending migrations before returning (default true). */
   migrate?: boolean;
+  /** Asked between migration steps: true stops migrating (see SwitchyardMigrator.up). */
+  stopRequested?: () => boolean;
 }
 
 /**
@@ -135,7 +137,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
       logger,
     );
     if (options.migrate ?? true) {
-      const { names } = await migrator.up();
+      const { names } = await migrator.up({ stopRequested: options.stopRequested });
       if (names.length > 0) logger.info({ migrations: names }, "applied migrations");
     } else {
       // Without its schema every request would fail (a 500 per call behind a ready /readyz): an

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { createDatabase } from "../db/create-database.js";
 import { createMigrator, type SwitchyardMigrator } from "../db/migrator.js";
 import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
+import { withStopSignalsDeferred } from "./defer-stop-signals.js";
 
 /**
  * Runs fn with a migrator on the configured database, and always closes the pool. Only the
@@ -31,7 +32,12 @@ export function migrateCommand(): Command {
     withCommonFlags(new Command("up").description("apply every pending migration")).action(
       (flags: CommonFlags) =>
         withSwitchyard(flags, async (sy) => {
-          const { names } = await sy.migrator.up();
+          const {
+            value: { names },
+          } = await withStopSignalsDeferred(
+            (stopRequested) => sy.migrator.up({ stopRequested }),
+            (message) => process.stderr.write(`switchyard: ${message}\n`),
+          );
           print(
             names.length === 0
               ? "already at the latest migration"

@@ -4,6 +4,7 @@ import { redactDatabaseUrl } from "../db/database-url.js";
 import { startHttpServer } from "../http/listen.js";
 import { startHealthCheckSchedule } from "../jobs/health-check-schedule.js";
 import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
+import { withStopSignalsDeferred } from "./defer-stop-signals.js";
 import { tuneHeapForMemory } from "./tune-heap.js";
 
 interface ServeFlags extends CommonFlags {
@@ -19,7 +20,15 @@ export function serveCommand(): Command {
     .option("--no-migrate", "do not apply pending migrations at start")
     .action(async (flags: ServeFlags) => {
       const config = configFromFlags(flags);
-      const sy = await composeSwitchyard(config, { migrate: flags.migrate });
+      const { value: sy, signal } = await withStopSignalsDeferred(
+        (stopRequested) => composeSwitchyard(config, { migrate: flags.migrate, stopRequested }),
+        (message) => process.stderr.write(`switchyard: ${message}\n`),
+      );
+      // Told to stop while starting, after the migrations: stop instead of serving.
+      if (signal !== undefined) {
+        await sy.close();
+        return;
+      }
       if (config.heapTuning) tuneHeapForMemory({ logger: sy.logger });
       const server = await startHttpServer(sy).catch(async (error: unknown) => {
         await sy.close();

@@ -43,7 +43,27 @@ export function createMigrator(db: Kysely<Database>) {
   };
 
   return {
-    up: () => run(() => migrator.migrateToLatest()),
+    /**
+     * Applies the pending migrations one step at a time. `stopRequested` is asked between steps:
+     * MySQL commits DDL as it goes, so a process killed inside a step leaves its tables created but
+     * the step unrecorded, and every later run fails on them; stopping between steps never does.
+     */
+    up: async (options: { stopRequested?: () => boolean } = {}): Promise<MigrationRun> => {
+      const names: string[] = [];
+      for (;;) {
+        if (options.stopRequested?.() === true) {
+          throw new MigrationError(
+            undefined,
+            new Error(
+              `stopped on request after ${names.length} step(s)${names.length > 0 ? ` (${names.join(", ")})` : ""}; the rest is pending`,
+            ),
+          );
+        }
+        const step = await run(() => migrator.migrateUp());
+        if (step.names.length === 0) return { names };
+        names.push(...step.names);
+      }
+    },
     /** Reverts the last applied step. */
     down: () => run(() => migrator.migrateDown()),
     /** Reverts every applied step, newest first. */

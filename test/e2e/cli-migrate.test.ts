@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { runCli, spawnCli } from "../support/cli.js";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
 import { MIGRATION_NAMES } from "../support/migration-names.js";
 
@@ -16,6 +16,32 @@ describeEachDialect("switchyard migrate", (dialect) => {
   });
 
   const migrate = (...args: string[]) => runCli(["migrate", ...args, "--database-url", testDb.url]);
+
+  it("a SIGINT or SIGTERM while migrating stops between steps: a later run always finishes the job", async () => {
+    for (const [signal, afterMs] of [
+      ["SIGINT", 500],
+      ["SIGTERM", 800],
+      ["SIGINT", 1100],
+    ] as const) {
+      await migrate("down", "--all");
+      const child = spawnCli(["migrate", "up", "--database-url", testDb.url]);
+      let stderr = "";
+      child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      setTimeout(() => child.kill(signal), afterMs);
+      const code = await exited;
+      // Killed while still loading (null: the handler comes just before the first step), done before
+      // the signal came (0), or stopped between two steps (130 / 143, or 1 from the stop's error):
+      // never killed in the middle of one.
+      expect([null, 0, 1, 130, 143], stderr).toContain(code);
+      const again = await migrate("up");
+      expect(again.code, `${signal} after ${afterMs} ms: ${again.stderr}`).toBe(0);
+      const status = await migrate("status");
+      expect(status.stdout).toContain("up to date");
+    }
+    // The next cases start from a database with nothing applied.
+    expect((await migrate("down", "--all")).code).toBe(0);
+  });
 
   it("status lists every migration pending on a database someone else created", async () => {
     const res = await migrate("status");

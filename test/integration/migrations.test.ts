@@ -94,6 +94,18 @@ describeEachDialect("migrations", (dialect) => {
     expect(await snapshot()).toEqual(first);
   });
 
+  it("up asked to stop does so between two steps, and a later up applies the rest", async () => {
+    const migrator = createMigrator(db());
+    let asked = 0;
+    // Asked before each step: go on once, then stop.
+    await expect(migrator.up({ stopRequested: () => asked++ >= 1 })).rejects.toThrow(
+      /stopped on request after 1 step\(s\) \(0001_identity\)/,
+    );
+    const status = await migrator.status();
+    expect(status.filter((m) => m.applied).map((m) => m.name)).toEqual([MIGRATIONS[0]]);
+    expect((await migrator.up()).names).toEqual(MIGRATIONS.slice(1));
+  });
+
   it("down reverts exactly the last step and up re-applies it", async () => {
     const migrator = createMigrator(db());
     await migrator.up();
