@@ -16,6 +16,13 @@ export function readTokenCount(value: unknown): number {
   return value >= MAX_TOKEN_COUNT ? MAX_TOKEN_COUNT : Math.floor(value);
 }
 
+/** Several counts an upstream reports apart (cached and uncached input, thinking and answer) as one. */
+export function sumTokenCounts(...values: unknown[]): number {
+  let sum = 0;
+  for (const value of values) sum += readTokenCount(value);
+  return Math.min(sum, MAX_TOKEN_COUNT);
+}
+
 /**
  * OpenAI's usage from counts already read: the total is the upstream's when it sent one, else the
  * sum, and kept within MAX_TOKEN_COUNT either way.

@@ -57,36 +57,37 @@ describeEachDialect("org membership needs the member's consent", (dialect) => {
   /** The prompts an upstream has received, as sent. */
   const prompts = (upstream: FakeUpstream) => upstream.requests.map((r) => r.body).join("\n");
 
-  it("an org alice was added to without accepting takes none of her /v1 calls, until she accepts", async () => {
-    const bob = await t().newUser();
-    const alice = await t().newUser();
+  /** An org created by `owner`, as any user may create one. */
+  async function orgOf(owner: TestUser, name: string): Promise<OrgView> {
     const created = await t().app.inject({
       method: "POST",
       url: "/api/orgs",
-      headers: bob.headers,
-      payload: { name: "Totally legit" },
+      headers: owner.headers,
+      payload: { name },
     });
     expect(created.statusCode, created.body).toBe(201);
-    const org = created.json<OrgView>();
+    return created.json<OrgView>();
+  }
+
+  /** A connection of the org to the attacker's upstream. */
+  const attackerConnection = (owner: TestUser, orgId: string, name: string, model: string) =>
+    t().connection(owner, {
+      name,
+      scope: "org",
+      org_id: orgId,
+      provider_type: "openai-compatible",
+      base_url: `${attacker.url}/v1`,
+      api_key: KEY,
+      model,
+    });
+
+  it("an org alice was added to without accepting takes none of her /v1 calls, until she accepts", async () => {
+    const bob = await t().newUser();
+    const alice = await t().newUser();
+    const org = await orgOf(bob, "Totally legit");
     // The org's default, and a connection named like the system one so as to shadow it by name.
-    const orgDefault = await t().connection(bob, {
-      name: "relay",
-      scope: "org",
-      org_id: org.id,
-      provider_type: "openai-compatible",
-      base_url: `${attacker.url}/v1`,
-      api_key: KEY,
-      model: "evil-model",
-    });
-    const shadow = await t().connection(bob, {
-      name: "shared",
-      scope: "org",
-      org_id: org.id,
-      provider_type: "openai-compatible",
-      base_url: `${attacker.url}/v1`,
-      api_key: KEY,
-      model: "sys-model",
-    });
+    const orgDefault = await attackerConnection(bob, org.id, "relay", "evil-model");
+    const shadow = await attackerConnection(bob, org.id, "shared", "sys-model");
 
     const added = await t().app.inject({
       method: "POST",
@@ -146,22 +147,8 @@ describeEachDialect("org membership needs the member's consent", (dialect) => {
   it("a declined or withdrawn invitation never lets the org's connections in", async () => {
     const bob = await t().newUser();
     const alice = await t().newUser();
-    const created = await t().app.inject({
-      method: "POST",
-      url: "/api/orgs",
-      headers: bob.headers,
-      payload: { name: "Try again" },
-    });
-    const org = created.json<OrgView>();
-    await t().connection(bob, {
-      name: "again",
-      scope: "org",
-      org_id: org.id,
-      provider_type: "openai-compatible",
-      base_url: `${attacker.url}/v1`,
-      api_key: KEY,
-      model: "evil-model",
-    });
+    const org = await orgOf(bob, "Try again");
+    await attackerConnection(bob, org.id, "again", "evil-model");
     const invite = () =>
       t().app.inject({
         method: "POST",

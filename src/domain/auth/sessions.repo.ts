@@ -29,6 +29,33 @@ export interface NewSession {
  * token that a rotation running at the same moment inserts afterwards.
  */
 export function createSessionsRepo(db: Kysely<Database>) {
+  /**
+   * Revokes one login (a family) or, without familyId, every login of the user: the family rows
+   * first, since they are what refreshes check, then their tokens. Returns the tokens revoked.
+   */
+  async function revokeLogins(
+    executor: Executor,
+    userId: string,
+    familyId: string | undefined,
+    now: Date,
+  ): Promise<number> {
+    let families = executor
+      .updateTable("session_families")
+      .set({ revoked_at: now })
+      .where("user_id", "=", userId)
+      .where("revoked_at", "is", null);
+    if (familyId !== undefined) families = families.where("id", "=", familyId);
+    await families.execute();
+    let tokens = executor
+      .updateTable("sessions")
+      .set({ revoked_at: now })
+      .where("user_id", "=", userId)
+      .where("revoked_at", "is", null);
+    if (familyId !== undefined) tokens = tokens.where("family_id", "=", familyId);
+    const result = await tokens.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   return {
     /** Starts a login; its refresh tokens are then inserted with its id as their family. */
     async insertFamily(family: { id: string; userId: string }, executor: Executor = db): Promise<void> {
@@ -126,24 +153,8 @@ export function createSessionsRepo(db: Kysely<Database>) {
     },
 
     /** Ends a login: the family row first, since it is what refreshes check; returns tokens revoked. */
-    async revokeFamily(userId: string, familyId: string, executor: Executor = db): Promise<number> {
-      const now = new Date();
-      await executor
-        .updateTable("session_families")
-        .set({ revoked_at: now })
-        .where("user_id", "=", userId)
-        .where("id", "=", familyId)
-        .where("revoked_at", "is", null)
-        .execute();
-      const result = await executor
-        .updateTable("sessions")
-        .set({ revoked_at: now })
-        .where("user_id", "=", userId)
-        .where("family_id", "=", familyId)
-        .where("revoked_at", "is", null)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    },
+    revokeFamily: (userId: string, familyId: string, executor: Executor = db): Promise<number> =>
+      revokeLogins(executor, userId, familyId, new Date()),
 
     async revokeAllForUser(userId: string, executor: Executor = db): Promise<void> {
       const now = new Date();
@@ -153,18 +164,7 @@ export function createSessionsRepo(db: Kysely<Database>) {
         .set({ sessions_revoked_at: now })
         .where("id", "=", userId)
         .execute();
-      await executor
-        .updateTable("session_families")
-        .set({ revoked_at: now })
-        .where("user_id", "=", userId)
-        .where("revoked_at", "is", null)
-        .execute();
-      await executor
-        .updateTable("sessions")
-        .set({ revoked_at: now })
-        .where("user_id", "=", userId)
-        .where("revoked_at", "is", null)
-        .execute();
+      await revokeLogins(executor, userId, undefined, now);
     },
   };
 }

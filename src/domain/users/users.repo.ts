@@ -223,17 +223,6 @@ export function createUsersRepo(db: Kysely<Database>, dialect: Dialect) {
       return (await query.execute()).map((r) => r.id);
     },
 
-    /**
-     * Locks the user's row until the transaction ends (SQLite: one writer at a time anyway), so what
-     * is checked before a deletion (orgs it solely owns) cannot change until it is done: an org
-     * being created by the user, which locks the row too, is either seen or waits.
-     */
-    async lock(id: string, executor: Executor): Promise<boolean> {
-      let query = executor.selectFrom("users").select("id").where("id", "=", id);
-      if (dialect !== "sqlite") query = query.forUpdate();
-      return (await query.executeTakeFirst()) !== undefined;
-    },
-
     async delete(id: string, executor: Executor = db): Promise<boolean> {
       const result = await executor.deleteFrom("users").where("id", "=", id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;

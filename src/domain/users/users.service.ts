@@ -29,7 +29,7 @@ export interface UsersServiceDeps {
   /** Drops cached API keys in every instance, so revoked ones fail on their next request. */
   forgetApiKey(keyHash: string): Promise<void>;
   identities: Pick<IdentityLookup, "invalidate">;
-  orgs: Pick<OrgsRepo, "orgsSolelyOwnedBy">;
+  orgs: Pick<OrgsRepo, "orgsSolelyOwnedBy" | "lockUser">;
   passwords: Pick<PasswordHasher, "hash">;
   audit: Pick<AuditRecorder, "record">;
 }
@@ -157,7 +157,9 @@ export function createUsersService(deps: UsersServiceDeps) {
       const keyHashes = await deps.apiKeys.hashesOfUser(userId);
       await deps.db.transaction().execute(async (trx) => {
         // Deleted meanwhile by another admin: nothing left to do.
-        if (!(await deps.users.lock(userId, trx))) throw new AppError("not_found", "No user with that id");
+        // The same row lock an org's creation takes (orgs.repo lockUser): what the user solely owns
+        // cannot change until this deletion is done.
+        if (!(await deps.orgs.lockUser(userId, trx))) throw new AppError("not_found", "No user with that id");
         await keepAnAdmin(trx, userId);
         const orphaned = await deps.orgs.orgsSolelyOwnedBy(userId, trx);
         if (orphaned.length > 0) {

@@ -1,5 +1,5 @@
 import type { ChatUsage } from "../chat-spec.js";
-import { chatUsage, MAX_TOKEN_COUNT, readTokenCount } from "../token-count.js";
+import { chatUsage, readTokenCount, sumTokenCounts } from "../token-count.js";
 
 export interface AnthropicUsage {
   input_tokens?: unknown;
@@ -13,11 +13,10 @@ export interface AnthropicUsage {
  * from the prompt cache; OpenAI's prompt_tokens counts every prompt token, so they are added back.
  */
 export function mapAnthropicUsage(usage: AnthropicUsage): ChatUsage {
-  const prompt = Math.min(
-    readTokenCount(usage.input_tokens) +
-      readTokenCount(usage.cache_creation_input_tokens) +
-      readTokenCount(usage.cache_read_input_tokens),
-    MAX_TOKEN_COUNT,
+  const prompt = sumTokenCounts(
+    usage.input_tokens,
+    usage.cache_creation_input_tokens,
+    usage.cache_read_input_tokens,
   );
   return chatUsage(prompt, readTokenCount(usage.output_tokens));
 }

@@ -1,5 +1,5 @@
 import type { ChatUsage } from "../chat-spec.js";
-import { chatUsage, MAX_TOKEN_COUNT, readTokenCount } from "../token-count.js";
+import { chatUsage, readTokenCount, sumTokenCounts } from "../token-count.js";
 
 export interface GoogleUsageMetadata {
   promptTokenCount?: unknown;
@@ -14,9 +14,6 @@ export interface GoogleUsageMetadata {
  */
 export function mapGoogleUsage(usage: GoogleUsageMetadata | undefined): ChatUsage {
   const prompt = readTokenCount(usage?.promptTokenCount);
-  const completion = Math.min(
-    readTokenCount(usage?.candidatesTokenCount) + readTokenCount(usage?.thoughtsTokenCount),
-    MAX_TOKEN_COUNT,
-  );
+  const completion = sumTokenCounts(usage?.candidatesTokenCount, usage?.thoughtsTokenCount);
   return chatUsage(prompt, completion, usage?.totalTokenCount);
 }
