@@ -123,10 +123,11 @@ export async function postStream(
   try {
     response = await request(url, {
       method: "POST",
+      // Ours last: what the body is and what the reader parses are not a connection's to change.
       headers: {
+        ...options.headers,
         accept: options.accept ?? "text/event-stream",
         "content-type": "application/json",
-        ...options.headers,
       },
       body: payload,
       dispatcher: options.dispatcher,
@@ -181,8 +182,8 @@ async function requestJson(
         method,
         headers:
           payload === undefined
-            ? { accept: "application/json", ...options.headers }
-            : { accept: "application/json", "content-type": "application/json", ...options.headers },
+            ? { ...options.headers, accept: "application/json" }
+            : { ...options.headers, accept: "application/json", "content-type": "application/json" },
         body: payload,
         dispatcher: options.dispatcher,
         signal: call.signal,

@@ -148,6 +148,18 @@ describe.each(cases)("$name chat", (c) => {
   });
   afterAll(() => fake.close());
 
+  it("a connection's own content-type or accept (a row stored before they were refused) never replaces ours", async () => {
+    const headers = { "Content-Type": "text/plain", Accept: "text/html" };
+    await adapter.doGenerate(target({ headers }), chat("plain"));
+    const stream = await adapter.doStream(target({ headers }), chat("plain"));
+    for await (const part of stream.parts) void part;
+    expect(fake.requests).toHaveLength(2);
+    expect(header(fake.requests[0]!, "content-type")).toBe("application/json");
+    expect(header(fake.requests[0]!, "accept")).toBe("application/json");
+    expect(header(fake.requests[1]!, "content-type")).toBe("application/json");
+    expect(header(fake.requests[1]!, "accept")).toBe("text/event-stream");
+  });
+
   it("adapterFor() returns the one object with listing and chat", () => {
     expect(adapterFor(c.providerType)).toBe(adapter);
     expect(typeof adapter.listModels).toBe("function");
