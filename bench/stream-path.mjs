@@ -63,6 +63,8 @@ async function loadBuild(root) {
         where: "mock",
         secrets: [],
         cancel() {},
+        // Builds before the connection timeout covered the first event have no started().
+        started() {},
       });
       const encoder = createChunkEncoder(stream.id ?? "id", "bench-model", 1, false);
       const parts = stream.parts[Symbol.asyncIterator]();
