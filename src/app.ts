@@ -48,6 +48,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import type { RateLimitStore } from "./ratelimit/interface.js";
 import { createMemoryRateLimitStore } from "./ratelimit/memory.js";
+import { createConnectionCheckLimit } from "./domain/connections/connection-check-limit.js";
 import {
   createConnectionHealth,
   type ConnectionHealth,
@@ -292,6 +293,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
       adapterFor,
       dispatchers,
       settings,
+      limit: createConnectionCheckLimit({ store: rateLimits, settings }),
       onChange: resolutionChanged,
     }),
     usage: createUsageService({ repo: createUsageRepo({ db, dialect }) }),

@@ -36,6 +36,7 @@ describe("settings registry", () => {
       "ratelimit.user_tokens_per_minute",
       "ratelimit.key_requests_per_minute",
       "ratelimit.key_tokens_per_minute",
+      "ratelimit.user_connection_checks_per_minute",
     ]);
   });
 

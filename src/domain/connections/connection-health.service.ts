@@ -4,6 +4,7 @@ import type { ProviderAdapter, ProviderType } from "../../providers/spec.js";
 import type { Actor } from "../actor.js";
 import { AppError } from "../errors.js";
 import type { SettingsService } from "../settings/settings.service.js";
+import type { ConnectionCheckLimit } from "./connection-check-limit.js";
 import type { ConnectionTestResult, ModelList } from "./connection-health.schemas.js";
 import { ConnectionNotCallable, connectionTarget } from "./connection-target.js";
 import type { ConnectionRecord, ConnectionsRepo } from "./connections.repo.js";
@@ -16,6 +17,8 @@ export interface ConnectionHealthDeps {
   adapterFor(type: ProviderType): ProviderAdapter;
   dispatchers: Pick<ProviderDispatchers, "forPolicy">;
   settings: Pick<SettingsService, "get">;
+  /** Counts a user's tests and model listings, which spend the connection's key upstream. */
+  limit: Pick<ConnectionCheckLimit, "admit">;
   onChange(): Promise<void>;
   now?: () => Date;
 }
@@ -78,15 +81,19 @@ export function createConnectionHealth(deps: ConnectionHealthDeps) {
      * Tests a connection the caller may use. The result is recorded (health status, last error) only
      * when the caller may also change the connection: a plain user testing a system or org
      * connection sees the result, but cannot mark it failed for everyone, nor make every user's
-     * resolution cache reload.
+     * resolution cache reload. Over the caller's limit it is 429, with no upstream call and nothing
+     * recorded.
      */
     async test(actor: Actor, id: string): Promise<ConnectionTestResult> {
       const c = await deps.connections.findUsable(actor, id);
+      await deps.limit.admit(actor);
       return check(c, { record: await deps.connections.mayChange(actor, c) });
     },
 
+    /** The upstream's model list; counted against the caller's limit as a test is. */
     async models(actor: Actor, id: string): Promise<ModelList> {
       const c = await deps.connections.findUsable(actor, id);
+      await deps.limit.admit(actor);
       try {
         return { items: await deps.adapterFor(c.providerType).listModels(await targetFor(c)) };
       } catch (error) {

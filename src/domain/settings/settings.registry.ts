@@ -94,6 +94,12 @@ export const SETTINGS = {
     default: 0,
     description: "Gateway tokens per minute per API key, unless the key sets its own (0: no limit).",
   }),
+  "ratelimit.user_connection_checks_per_minute": defineSetting({
+    schema: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    default: 10,
+    description:
+      "Connection tests and model listings per minute per user, admins included: each is an upstream call on the connection's key (0: no limit).",
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

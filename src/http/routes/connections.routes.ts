@@ -135,9 +135,12 @@ export async function connectionsRoutes(app: HttpApp, deps: ConnectionsRoutesDep
         description:
           "Calls the upstream's cheapest real endpoint (its model list, never a paid completion) within the " +
           "connection's timeout, and records health_status and last_tested_at. An upstream failure is " +
-          "a 200 with health_status `failed` and a sanitized `error`.",
+          "a 200 with health_status `failed` and a sanitized `error`. The result is recorded only when " +
+          "the caller may change the connection. Tests and model listings together are limited per " +
+          "user, admins included (`ratelimit.user_connection_checks_per_minute`, default 10): past the " +
+          "limit, 429 with Retry-After, no upstream call and nothing recorded.",
         params: IdParams,
-        response: { 200: Type.Ref("ConnectionTestResult"), ...problemResponses(401, 404, 422) },
+        response: { 200: Type.Ref("ConnectionTestResult"), ...problemResponses(401, 404, 422, 429) },
       },
     },
     async (request) => deps.health.test(await deps.authenticate(request), request.params.id),
@@ -149,8 +152,11 @@ export async function connectionsRoutes(app: HttpApp, deps: ConnectionsRoutesDep
       schema: {
         ...common,
         summary: "The models the connection's upstream lists",
+        description:
+          "Counted with connection tests against the caller's `ratelimit.user_connection_checks_per_minute`: " +
+          "past the limit, 429 with Retry-After and no upstream call.",
         params: IdParams,
-        response: { 200: ModelList, ...problemResponses(400, 401, 404, 422, 502, 504) },
+        response: { 200: ModelList, ...problemResponses(400, 401, 404, 422, 429, 502, 504) },
       },
     },
     async (request) => deps.health.models(await deps.authenticate(request), request.params.id),

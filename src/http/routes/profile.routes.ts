@@ -50,7 +50,10 @@ export async function profileRoutes(app: HttpApp, deps: ProfileRoutesDeps): Prom
       schema: {
         ...common,
         summary: "Test the caller's profile connection against its upstream",
-        response: { 200: Type.Ref("ConnectionTestResult"), ...problemResponses(401) },
+        description:
+          "Counted, with connection tests and model listings, against the caller's " +
+          "`ratelimit.user_connection_checks_per_minute`: past it, 429 with Retry-After and no upstream call.",
+        response: { 200: Type.Ref("ConnectionTestResult"), ...problemResponses(401, 429) },
       },
     },
     async (request) => {
