@@ -26,10 +26,13 @@ import {
   createConnectionsRepo,
 } from "./domain/connections/connections.repo.js";
 import {
+  type ConnectionSecrets,
   type ConnectionsService,
   createConnectionsService,
 } from "./domain/connections/connections.service.js";
 import { createProfileService, type ProfileService } from "./domain/connections/profile.service.js";
+import { sealPlainHeaderValues } from "./domain/connections/seal-plain-header-values.js";
+import { joinSecretHeaderValues } from "./domain/connections/secret-header-values.js";
 import {
   type ConnectionResolver,
   createConnectionResolver,
@@ -62,6 +65,7 @@ import { adapterFor } from "./providers/registry.js";
 import { checkBaseUrl } from "./providers/ssrf.js";
 import { deriveKey } from "./secrets/derive-key.js";
 import { connectionAad, decryptSecret, encryptSecret } from "./secrets/envelope.js";
+import { decryptHeaderValues, encryptHeaderValues } from "./secrets/header-values.js";
 import { keyHint } from "./secrets/key-hint.js";
 import { createKeyring, type Keyring } from "./secrets/keyring.js";
 import { resolveMasterKey } from "./secrets/master-key.js";
@@ -98,6 +102,8 @@ export interface Switchyard {
   connectionsRepo: ConnectionsRepo;
   /** The plaintext key of a connection, for a caller that may use it (health checks, the gateway). */
   connectionKey(connection: ConnectionRecord): Promise<string | undefined>;
+  /** The custom headers a connection sends, credential-like values decrypted; for the same callers. */
+  connectionHeaders(connection: ConnectionRecord): Record<string, string> | undefined;
   /** Resolves when the database answers within two seconds. */
   checkDatabase(): Promise<void>;
   /** Writes the queued usage records now (they are otherwise written every couple of seconds). */
@@ -128,8 +134,11 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
   });
   const { db, dialect } = handle;
   const migrator = createMigrator(db);
+  const connectionsRepo = createConnectionsRepo({ db, dialect });
 
   let masterKey: Buffer;
+  let keyring: Keyring;
+  let connectionSecrets: ConnectionSecrets;
   try {
     masterKey = resolveMasterKey(
       config,
@@ -153,6 +162,31 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
         );
       }
     }
+    keyring = createKeyring({ current: masterKey, previous: config.previousMasterKeys });
+    connectionSecrets = {
+      encrypt: (plaintext, id, ownerKey) => encryptSecret(keyring, plaintext, connectionAad(id, ownerKey)),
+      hint: (plaintext) => keyHint(plaintext) || null,
+      encryptHeaders: (values, id, ownerKey) => encryptHeaderValues(keyring, values, id, ownerKey),
+      decryptHeaders: (blob, id, ownerKey) => decryptHeaderValues(keyring, blob, id, ownerKey),
+    };
+    // Here rather than in a migration, which has no master key; every instance may run it at once.
+    const sealed = await sealPlainHeaderValues({
+      db,
+      repo: connectionsRepo,
+      secrets: connectionSecrets,
+    });
+    if (sealed.sealed > 0) {
+      logger.info(
+        { connections: sealed.sealed },
+        "moved the plain values of credential-like custom headers into encrypted storage",
+      );
+    }
+    for (const failure of sealed.failed) {
+      logger.warn(
+        { connection: failure.id, reason: failure.reason },
+        "a connection's plain custom header values were left as they are: its encrypted ones cannot be read (is its master key missing from the keyring?)",
+      );
+    }
   } catch (error) {
     await handle.close();
     throw error;
@@ -167,9 +201,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     ? (await import("./ratelimit/redis.js")).createRedisRateLimitStore(config.redisUrl, logger)
     : createMemoryRateLimitStore();
 
-  const keyring = createKeyring({ current: masterKey, previous: config.previousMasterKeys });
   const auditService = createAuditService({ repo: createAuditRepo({ db }), logger });
-  const connectionsRepo = createConnectionsRepo({ db, dialect });
   const orgsRepo = createOrgsRepo({ db, dialect });
   // Resolution answers are dropped wholesale on any relevant change: such changes are rare, reads
   // happen on every gateway call.
@@ -207,10 +239,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     repo: connectionsRepo,
     orgs: orgsRepo,
     settings,
-    secrets: {
-      encrypt: (plaintext, id, ownerKey) => encryptSecret(keyring, plaintext, connectionAad(id, ownerKey)),
-      hint: (plaintext) => keyHint(plaintext) || null,
-    },
+    secrets: connectionSecrets,
     checkBaseUrl: async (url, options) => {
       try {
         await checkBaseUrl(url, options);
@@ -244,6 +273,27 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
         return config.secretFromEnv(name);
     }
     return undefined;
+  };
+
+  // The same for custom headers: values decrypted per (row, ciphertext), and the headers as sent kept
+  // per stored set, so a cached row answers one object (connectionTarget checks each set once).
+  const decryptedHeaders = createLru<string, Record<string, string>>({ max: 10_000 });
+  const sentHeaders = new WeakMap<object, Record<string, string>>();
+  const connectionHeaders = (c: ConnectionRecord): Record<string, string> | undefined => {
+    const stored = c.config?.headers;
+    if (stored === undefined || c.secretHeadersEncrypted === null) return stored;
+    let sent = sentHeaders.get(stored);
+    if (sent === undefined) {
+      const cacheKey = `${c.id}\n${c.ownerKey}\n${c.secretHeadersEncrypted}`;
+      let values = decryptedHeaders.get(cacheKey);
+      if (values === undefined) {
+        values = decryptHeaderValues(keyring, c.secretHeadersEncrypted, c.id, c.ownerKey);
+        decryptedHeaders.set(cacheKey, values);
+      }
+      sent = joinSecretHeaderValues(stored, values);
+      sentHeaders.set(stored, sent);
+    }
+    return sent;
   };
 
   const dispatchers = createProviderDispatchers();
@@ -290,6 +340,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
       connections,
       repo: connectionsRepo,
       connectionKey,
+      connectionHeaders,
       adapterFor,
       dispatchers,
       settings,
@@ -304,6 +355,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
   const gateway = createGateway({
     resolver,
     connectionKey,
+    connectionHeaders,
     dispatchers,
     settings,
     adapterFor,
@@ -327,6 +379,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     keyring,
     connectionsRepo,
     connectionKey,
+    connectionHeaders,
     checkDatabase: () => pingDatabase(db, 2_000),
     flushUsage: () => usage.flush(),
     close: () => {

@@ -1,8 +1,12 @@
 import { Command } from "commander";
 import { ConfigError } from "../config.js";
 import { createDatabase } from "../db/create-database.js";
+import { createConnectionsRepo } from "../domain/connections/connections.repo.js";
+import { sealPlainHeaderValues } from "../domain/connections/seal-plain-header-values.js";
 import { createLogger } from "../logger.js";
 import { createConnectionSecretStore } from "../secrets/connection-secret-store.js";
+import { connectionHeadersAad } from "../secrets/envelope.js";
+import { decryptHeaderValues, encryptHeaderValues } from "../secrets/header-values.js";
 import { createKeyring } from "../secrets/keyring.js";
 import { resolveMasterKey } from "../secrets/master-key.js";
 import { type RotationProgress, rotateSecrets } from "../secrets/rotate.js";
@@ -17,16 +21,20 @@ function progressLine(p: RotationProgress): string {
 }
 
 /**
- * `switchyard keys rotate`: re-encrypts every stored key under the current master key, online, in
- * batches. To rotate: set SWITCHYARD_MASTER_KEY to the new key and SWITCHYARD_PREVIOUS_MASTER_KEYS to
- * the old one (instances then read both), run this, then drop the old key. Each row is swapped with a
- * compare-and-set, so a crash part-way loses nothing and running it again finishes the job.
+ * `switchyard keys rotate`: re-encrypts every stored key, and every connection's credential-like
+ * custom header values, under the current master key, online, in batches; header values still in
+ * plain text (stored before they were encrypted) are encrypted first. To rotate: set
+ * SWITCHYARD_MASTER_KEY to the new key and SWITCHYARD_PREVIOUS_MASTER_KEYS to the old one (instances
+ * then read both), run this, then drop the old key. Each row is swapped with a compare-and-set, so a
+ * crash part-way loses nothing and running it again finishes the job.
  */
 export function keysCommand(): Command {
   const keys = new Command("keys").description("manage the master key");
   keys.addCommand(
     withCommonFlags(
-      new Command("rotate").description("re-encrypt every stored key under the current master key"),
+      new Command("rotate").description(
+        "re-encrypt every stored key and secret header value under the current master key",
+      ),
     )
       .option("--batch-size <n>", "rows per batch", "100")
       .action(async (flags: CommonFlags & { batchSize: string }) => {
@@ -46,23 +54,54 @@ export function keysCommand(): Command {
           );
           const keyring = createKeyring({ current: master, previous: config.previousMasterKeys });
           const interactive = process.stderr.isTTY === true;
-          const result = await rotateSecrets({
+          const onProgress = (p: RotationProgress) =>
+            process.stderr.write(interactive ? `\r${progressLine(p)}` : `${progressLine(p)}\n`);
+          const unreadable = (what: string) => (failure: { id: string; reason: string }) =>
+            process.stdout.write(
+              `  connection ${failure.id} (${what}): ${failure.reason} (its master key is not in the keyring)\n`,
+            );
+
+          const sealed = await sealPlainHeaderValues({
+            db: handle.db,
+            repo: createConnectionsRepo({ db: handle.db, dialect: handle.dialect }),
+            secrets: {
+              encryptHeaders: (values, id, ownerKey) => encryptHeaderValues(keyring, values, id, ownerKey),
+              decryptHeaders: (blob, id, ownerKey) => decryptHeaderValues(keyring, blob, id, ownerKey),
+            },
+            batchSize,
+          });
+          if (sealed.sealed > 0) {
+            process.stdout.write(
+              `encrypted the plain custom header values of ${sealed.sealed} connection(s)\n`,
+            );
+          }
+          sealed.failed.forEach(unreadable("custom headers"));
+
+          const keys = await rotateSecrets({
             keyring,
             store: createConnectionSecretStore(handle.db),
             batchSize,
-            onProgress: (p) =>
-              process.stderr.write(interactive ? `\r${progressLine(p)}` : `${progressLine(p)}\n`),
+            onProgress,
           });
           if (interactive) process.stderr.write("\n");
           process.stdout.write(
-            `rotated ${result.rotated} of ${result.total} keys to ${keyring.currentKid}; ${result.skipped} changed meanwhile (already current), ${result.failed.length} unreadable\n`,
+            `rotated ${keys.rotated} of ${keys.total} keys to ${keyring.currentKid}; ${keys.skipped} changed meanwhile (already current), ${keys.failed.length} unreadable\n`,
           );
-          for (const failure of result.failed) {
-            process.stdout.write(
-              `  connection ${failure.id}: ${failure.reason} (its master key is not in the keyring)\n`,
-            );
-          }
-          if (result.failed.length > 0) process.exitCode = 1;
+          keys.failed.forEach(unreadable("api key"));
+
+          const headers = await rotateSecrets({
+            keyring,
+            store: createConnectionSecretStore(handle.db, "secret_headers_encrypted"),
+            aad: (row) => connectionHeadersAad(row.id, row.ownerKey),
+            batchSize,
+            onProgress,
+          });
+          if (interactive && headers.total > 0) process.stderr.write("\n");
+          process.stdout.write(
+            `rotated ${headers.rotated} of ${headers.total} custom header value sets to ${keyring.currentKid}; ${headers.skipped} changed meanwhile (already current), ${headers.failed.length} unreadable\n`,
+          );
+          headers.failed.forEach(unreadable("custom headers"));
+          if (keys.failed.length + headers.failed.length + sealed.failed.length > 0) process.exitCode = 1;
         } finally {
           await handle.close();
         }

@@ -132,6 +132,8 @@ export interface LlmProvidersTable {
   api_key_ref: string | null;
   api_key_hint: string | null;
   config: Json;
+  /** The values of config.headers' credential-like names, as one encrypted envelope of a JSON object. */
+  secret_headers_encrypted: string | null;
   timeout_seconds: Generated<number>;
   context_window: number | null;
   is_default: Bool;

@@ -3,18 +3,24 @@ import type { Database } from "../db/schema.js";
 import { KID_PATTERN } from "./keyring.js";
 import type { SecretStore, StoredSecret } from "./rotate.js";
 
+/** The llm_providers columns that hold envelopes: the API key, and the secret custom-header values. */
+export type ConnectionSecretColumn = "api_key_encrypted" | "secret_headers_encrypted";
+
 /**
- * The rotation's view of llm_providers.api_key_encrypted: the rows whose key is not yet under the
- * current kid, read in id order, and a compare-and-set write. Rotation changes how a key is stored,
- * not the connection, so updated_at is left alone.
+ * The rotation's view of one encrypted column of llm_providers: the rows whose envelope is not yet
+ * under the current kid, read in id order, and a compare-and-set write. Rotation changes how a
+ * secret is stored, not the connection, so updated_at is left alone.
  */
-export function createConnectionSecretStore(db: Kysely<Database>): SecretStore {
-  /** Rows with a stored key not under `currentKid`. */
+export function createConnectionSecretStore(
+  db: Kysely<Database>,
+  column: ConnectionSecretColumn = "api_key_encrypted",
+): SecretStore {
+  /** Rows with a stored secret not under `currentKid`. */
   const pending = (currentKid: string) =>
     db
       .selectFrom("llm_providers")
-      .where("api_key_encrypted", "is not", null)
-      .where("api_key_encrypted", "not like", notUnderPattern(currentKid));
+      .where(column, "is not", null)
+      .where(column, "not like", notUnderPattern(currentKid));
 
   return {
     async countPending(currentKid) {
@@ -25,22 +31,20 @@ export function createConnectionSecretStore(db: Kysely<Database>): SecretStore {
     },
 
     async nextBatch(currentKid, afterId, limit) {
-      let query = pending(currentKid).select(["id", "owner_key", "api_key_encrypted"]);
+      let query = pending(currentKid).select(["id", "owner_key", `${column} as blob`]);
       if (afterId !== null) query = query.where("id", ">", afterId);
       const rows = await query.orderBy("id").limit(limit).execute();
       return rows.flatMap((row): StoredSecret[] =>
-        row.api_key_encrypted === null
-          ? []
-          : [{ id: row.id, ownerKey: row.owner_key, blob: row.api_key_encrypted }],
+        row.blob === null ? [] : [{ id: row.id, ownerKey: row.owner_key, blob: row.blob }],
       );
     },
 
     async replace(id, oldBlob, newBlob) {
       const result = await db
         .updateTable("llm_providers")
-        .set({ api_key_encrypted: newBlob })
+        .set({ [column]: newBlob })
         .where("id", "=", id)
-        .where("api_key_encrypted", "=", oldBlob)
+        .where(column, "=", oldBlob)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },

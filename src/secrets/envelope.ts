@@ -38,6 +38,15 @@ export function connectionAad(id: string, ownerKey: string): string {
   return `llm_providers:${id}:${ownerKey}`;
 }
 
+/**
+ * The additional authenticated data for a connection's secret custom-header values: the row as for
+ * its key, under another name, so neither ciphertext decrypts in the other's column.
+ */
+export function connectionHeadersAad(id: string, ownerKey: string): string {
+  if (id.includes(":")) throw new TypeError("connectionHeadersAad: a connection id cannot contain ':'");
+  return `llm_providers.secret_headers:${id}:${ownerKey}`;
+}
+
 export function encryptSecret(keyring: Keyring, plaintext: string, aad: string): string {
   const kid = keyring.currentKid;
   const key = dataKeyFor(keyring, kid);

@@ -29,10 +29,14 @@ describeEachDialect("switchyard keys rotate and seed", (dialect) => {
       { logger: quiet() },
     );
 
-  it("re-encrypts every key under the new master key; a rerun has nothing left to do", async () => {
+  it("re-encrypts every key and credential-like header value under the new master key; a rerun has nothing left to do", async () => {
     const before = await open(oldKey);
     const secrets = ["sk-rotate-one-1111", "sk-rotate-two-2222", "sk-rotate-three-3333"];
     const ids: string[] = [];
+    const headerValue = "tok-rotate-header-4444";
+    const legacyValue = "tok-rotate-legacy-5555";
+    let withHeader: string;
+    let legacy: string;
     try {
       const user = await before.services.users.create(systemActor("test"), {
         email: `rot-${randomBytes(3).toString("hex")}@example.test`,
@@ -46,6 +50,28 @@ describeEachDialect("switchyard keys rotate and seed", (dialect) => {
         });
         ids.push(c.id);
       }
+      const actor = userActor(user.id, ["user"]);
+      withHeader = (
+        await before.services.connections.create(actor, {
+          name: "with-header",
+          provider_type: "openai-compatible",
+          base_url: "https://llm.example.test/v1",
+          config: { headers: { "X-Auth-Token": headerValue, "X-Team": "keys" } },
+        })
+      ).id;
+      legacy = (
+        await before.services.connections.create(actor, {
+          name: "legacy-header",
+          provider_type: "openai-compatible",
+          base_url: "https://llm.example.test/v1",
+        })
+      ).id;
+      // As an earlier version stored it: the value in plain text in the config JSON.
+      await before.db
+        .updateTable("llm_providers")
+        .set({ config: JSON.stringify({ headers: { "X-Auth-Token": legacyValue } }) })
+        .where("id", "=", legacy)
+        .execute();
     } finally {
       await before.close();
     }
@@ -57,6 +83,9 @@ describeEachDialect("switchyard keys rotate and seed", (dialect) => {
     expect(run.stderr).toMatch(/\[#+\] 3\/3/);
     expect(run.stdout + run.stderr).not.toContain(newKey);
     expect(run.stdout + run.stderr).not.toContain("sk-rotate");
+    expect(run.stdout).toContain("encrypted the plain custom header values of 1 connection(s)");
+    expect(run.stdout).toContain("rotated 1 of 1 custom header value sets");
+    expect(run.stdout + run.stderr).not.toContain("tok-rotate");
 
     const after = await open(newKey);
     try {
@@ -65,6 +94,15 @@ describeEachDialect("switchyard keys rotate and seed", (dialect) => {
         expect(record?.apiKeyEncrypted?.startsWith(`v1:${after.keyring.currentKid}:`)).toBe(true);
         expect(await after.connectionKey(record!)).toBe(secrets[i]);
       }
+      for (const [id, value] of [
+        [withHeader, headerValue],
+        [legacy, legacyValue],
+      ] as const) {
+        const record = await after.connectionsRepo.findById(id);
+        expect(record?.secretHeadersEncrypted?.startsWith(`v1:${after.keyring.currentKid}:`)).toBe(true);
+        expect(JSON.stringify(record)).not.toContain(value);
+        expect(after.connectionHeaders(record!)?.["X-Auth-Token"]).toBe(value);
+      }
     } finally {
       await after.close();
     }
@@ -72,6 +110,8 @@ describeEachDialect("switchyard keys rotate and seed", (dialect) => {
     const again = await runCli(["keys", "rotate", "--database-url", testDb.url], env);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("rotated 0 of 0 keys");
+    expect(again.stdout).toContain("rotated 0 of 0 custom header value sets");
+    expect(again.stdout).not.toContain("encrypted the plain");
   });
 
   it("seed creates the system Ollama default once; a second run changes nothing", async () => {

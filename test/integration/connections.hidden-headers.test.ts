@@ -38,8 +38,8 @@ describeEachDialect("credential-like custom header values", (dialect) => {
       expect(list.body).not.toContain(TOKEN);
     }
 
-    const stored = async () =>
-      (await t().sy.connectionsRepo.findById(id))?.config?.headers as Record<string, string> | undefined;
+    // What the upstream would get (the stored values are encrypted: connections.secret-headers.test.ts).
+    const stored = async () => t().sy.connectionHeaders((await t().sy.connectionsRepo.findById(id))!);
     expect(await stored()).toEqual({ "X-Auth-Token": TOKEN, "X-Team": "research" });
 
     // Saving back what was shown (another field changed) keeps the credential.

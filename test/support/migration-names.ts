@@ -11,4 +11,5 @@ export const MIGRATION_NAMES = [
   "0006_session_families",
   "0007_membership_invitations",
   "0008_user_sessions_revoked_at",
+  "0009_secret_header_values",
 ] as const;

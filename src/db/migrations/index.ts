@@ -7,6 +7,7 @@ import * as m0005 from "./0005_bootstrap_claims.js";
 import * as m0006 from "./0006_session_families.js";
 import * as m0007 from "./0007_membership_invitations.js";
 import * as m0008 from "./0008_user_sessions_revoked_at.js";
+import * as m0009 from "./0009_secret_header_values.js";
 
 /**
  * Every migration, in order. Imported statically rather than read from a folder so the built
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   "0006_session_families": m0006,
   "0007_membership_invitations": m0007,
   "0008_user_sessions_revoked_at": m0008,
+  "0009_secret_header_values": m0009,
 };

@@ -14,6 +14,7 @@ export interface ConnectionHealthDeps {
   connections: Pick<ConnectionsService, "findUsable" | "mayChange">;
   repo: Pick<ConnectionsRepo, "recordCheck">;
   connectionKey(connection: ConnectionRecord): Promise<string | undefined>;
+  connectionHeaders(connection: ConnectionRecord): Record<string, string> | undefined;
   adapterFor(type: ProviderType): ProviderAdapter;
   dispatchers: Pick<ProviderDispatchers, "forPolicy">;
   settings: Pick<SettingsService, "get">;

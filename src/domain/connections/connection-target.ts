@@ -13,13 +13,15 @@ export class ConnectionNotCallable extends Error {
 
 export interface ConnectionTargetDeps {
   connectionKey(connection: ConnectionRecord): Promise<string | undefined>;
+  /** The custom headers as sent, credential-like values decrypted; the same object for the same row. */
+  connectionHeaders(connection: ConnectionRecord): Record<string, string> | undefined;
   dispatchers: Pick<ProviderDispatchers, "forPolicy">;
   settings: Pick<SettingsService, "get">;
 }
 
 /**
- * Header sets already found sendable. Rows are cached (resolution keeps them per user), so each set
- * is checked once, not on every call; rows written since the write-time check always pass, and the
+ * Header sets already found sendable. Rows are cached (resolution keeps them per user) and
+ * connectionHeaders answers one object per row, so each set is checked once, not on every call; rows written since the write-time check always pass, and the
  * check is for rows stored before it, which would otherwise fail as "could not reach …".
  */
 const sendableHeaders = new WeakSet<object>();
@@ -37,7 +39,17 @@ export async function connectionTarget(
   const baseUrl = effectiveBaseUrl(c.providerType, c.baseUrl);
   if (!baseUrl)
     throw new ConnectionNotCallable(`the connection has no base_url, which ${c.providerType} requires`);
-  const headers = c.config?.headers;
+  let headers: Record<string, string> | undefined;
+  try {
+    headers = deps.connectionHeaders(c);
+  } catch (error) {
+    if (error instanceof SecretDecryptionError) {
+      throw new ConnectionNotCallable(
+        "the stored values of its custom headers cannot be decrypted (was the master key replaced without rotating?)",
+      );
+    }
+    throw error;
+  }
   if (headers !== undefined && !sendableHeaders.has(headers)) {
     const issue = firstUnsendableHeader(headers);
     if (issue) {

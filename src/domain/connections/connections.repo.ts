@@ -19,7 +19,10 @@ export interface ConnectionRecord {
   apiKeyEncrypted: string | null;
   apiKeyRef: string | null;
   apiKeyHint: string | null;
+  /** config.headers keeps credential-like names with a placeholder value; see secret-header-values.ts. */
   config: ConnectionConfig | null;
+  /** Those headers' values, encrypted as one envelope; null when there are none. */
+  secretHeadersEncrypted: string | null;
   timeoutSeconds: number;
   contextWindow: number | null;
   isDefault: boolean;
@@ -54,6 +57,7 @@ export type ConnectionPatch = Partial<
     | "apiKeyRef"
     | "apiKeyHint"
     | "config"
+    | "secretHeadersEncrypted"
     | "timeoutSeconds"
     | "contextWindow"
     | "isEnabled"
@@ -82,6 +86,7 @@ function toRecord(row: Selectable<LlmProvidersTable>): ConnectionRecord {
     apiKeyRef: row.api_key_ref,
     apiKeyHint: row.api_key_hint,
     config: parseJson<ConnectionConfig>(row.config),
+    secretHeadersEncrypted: row.secret_headers_encrypted,
     timeoutSeconds: row.timeout_seconds,
     contextWindow: row.context_window,
     isDefault: toBool(row.is_default),
@@ -108,6 +113,7 @@ const COLUMNS = [
   "api_key_ref",
   "api_key_hint",
   "config",
+  "secret_headers_encrypted",
   "timeout_seconds",
   "context_window",
   "is_default",
@@ -154,6 +160,42 @@ export function createConnectionsRepo({ db, dialect }: { db: Kysely<Database>; d
     async listAll(executor: Executor = db): Promise<ConnectionRecord[]> {
       const rows = await select(executor).orderBy("scope").orderBy("created_at").execute();
       return rows.map((r) => toRecord(r as Selectable<LlmProvidersTable>));
+    },
+
+    /**
+     * Connections with a config, after `afterId` in id order, for sealing plain header values
+     * (operators and start-up only; never reached from a request).
+     */
+    async pageWithConfig(
+      afterId: string | null,
+      limit: number,
+      executor: Executor = db,
+    ): Promise<ConnectionRecord[]> {
+      let query = select(executor).where("config", "is not", null);
+      if (afterId !== null) query = query.where("id", ">", afterId);
+      const rows = await query.orderBy("id").limit(limit).execute();
+      return rows.map((r) => toRecord(r as Selectable<LlmProvidersTable>));
+    },
+
+    /**
+     * Changes how the custom headers are stored, not what they are, so updated_at is left alone (as
+     * key rotation does). For a row the caller holds locked (lockOwner).
+     */
+    async replaceStoredHeaders(
+      id: string,
+      ownerKey: string,
+      stored: { config: ConnectionConfig; secretHeadersEncrypted: string | null },
+      executor: Executor,
+    ): Promise<void> {
+      await executor
+        .updateTable("llm_providers")
+        .set({
+          config: JSON.stringify(stored.config),
+          secret_headers_encrypted: stored.secretHeadersEncrypted,
+        })
+        .where("id", "=", id)
+        .where("owner_key", "=", ownerKey)
+        .execute();
     },
 
     async findById(id: string, executor: Executor = db): Promise<ConnectionRecord | undefined> {
@@ -205,6 +247,7 @@ export function createConnectionsRepo({ db, dialect }: { db: Kysely<Database>; d
           api_key_ref: c.apiKeyRef,
           api_key_hint: c.apiKeyHint,
           config: c.config === null ? null : JSON.stringify(c.config),
+          secret_headers_encrypted: c.secretHeadersEncrypted,
           timeout_seconds: c.timeoutSeconds,
           context_window: c.contextWindow,
           is_default: c.isDefault,
@@ -232,6 +275,8 @@ export function createConnectionsRepo({ db, dialect }: { db: Kysely<Database>; d
       if (patch.apiKeyHint !== undefined) set.api_key_hint = patch.apiKeyHint;
       if (patch.config !== undefined)
         set.config = patch.config === null ? null : JSON.stringify(patch.config);
+      if (patch.secretHeadersEncrypted !== undefined)
+        set.secret_headers_encrypted = patch.secretHeadersEncrypted;
       if (patch.timeoutSeconds !== undefined) set.timeout_seconds = patch.timeoutSeconds;
       if (patch.contextWindow !== undefined) set.context_window = patch.contextWindow;
       if (patch.isEnabled !== undefined) set.is_enabled = patch.isEnabled;

@@ -15,7 +15,10 @@ export const ProviderTypeSchema = Type.Enum([...PROVIDER_TYPES], {
 // refuses them with a message that says why (custom-headers.ts), as it does unsendable values.
 const HeaderName = Type.String({ pattern: HEADER_NAME_PATTERN });
 
-/** Per-connection settings that are not secrets (seed 001's config, seed 003's api_config). */
+/**
+ * Per-connection settings (seed 001's config, seed 003's api_config). Not secrets, but for the values
+ * of credential-like custom headers, which are stored encrypted apart from it (secret-header-values.ts).
+ */
 export const ConnectionConfig = Type.Object(
   {
     organization: Type.Optional(Type.String({ maxLength: 200, description: "OpenAI organization id" })),
@@ -26,7 +29,9 @@ export const ConnectionConfig = Type.Object(
           "Extra headers sent upstream: never Authorization or key headers (use api_key), nor hop-by-hop " +
           "or framing headers (host, content-length, connection, keep-alive, te, trailer, " +
           "transfer-encoding, upgrade, expect). Values are Latin-1 text without control characters " +
-          `(tab is fine); names and values together at most ${MAX_HEADERS_TOTAL_LENGTH} characters.`,
+          `(tab is fine); names and values together at most ${MAX_HEADERS_TOTAL_LENGTH} characters. ` +
+          "The values of names that look like credentials (auth, key, token, secret, cookie, session, " +
+          "password, credential) are stored encrypted and shown as `[hidden]`; sending `[hidden]` back keeps the stored value.",
       }),
     ),
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2, description: "Default temperature" })),

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { newId } from "../new-id.js";
 import { constraintViolation, isMissingReference, violatedConstraintName } from "../../db/errors.js";
 import type { ConnectionScope, Database } from "../../db/schema.js";
+import { SecretDecryptionError } from "../../secrets/envelope.js";
 import { type Actor, isAdmin } from "../actor.js";
 import type { AuditRecorder } from "../audit/audit.types.js";
 import { AppError, type FieldIssue, isAppError } from "../errors.js";
@@ -10,7 +11,8 @@ import type { SettingsService } from "../settings/settings.service.js";
 import { parseInput } from "../validate.js";
 import { hasUserinfo } from "./base-url-userinfo.js";
 import { toConnectionView } from "./connection-view.js";
-import { restoreHiddenHeaderValues } from "./hidden-header-values.js";
+import { HIDDEN_HEADER_VALUE, restoreHiddenHeaderValues } from "./hidden-header-values.js";
+import { joinSecretHeaderValues, splitSecretHeaderValues } from "./secret-header-values.js";
 import {
   type ConnectionPatch,
   type ConnectionRecord,
@@ -31,6 +33,9 @@ import { effectiveBaseUrl, PROVIDER_TYPE_RULES, type ProviderType } from "./prov
 export interface ConnectionSecrets {
   encrypt(plaintext: string, connectionId: string, ownerKey: string): string;
   hint(plaintext: string): string | null;
+  /** The values of credential-like custom headers, by name, as one envelope bound to the row. */
+  encryptHeaders(values: Readonly<Record<string, string>>, connectionId: string, ownerKey: string): string;
+  decryptHeaders(blob: string, connectionId: string, ownerKey: string): Record<string, string>;
 }
 
 export interface ConnectionsServiceDeps {
@@ -77,6 +82,38 @@ async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export function createConnectionsService(deps: ConnectionsServiceDeps) {
+  /** A config as stored: credential-like header values taken out of it and encrypted for the row. */
+  function forStorage(
+    config: ConnectionConfig | null,
+    id: string,
+    ownerKey: string,
+  ): { config: ConnectionConfig | null; secretHeadersEncrypted: string | null } {
+    if (!config?.headers) return { config, secretHeadersEncrypted: null };
+    const { stored, secret } = splitSecretHeaderValues(config.headers);
+    return {
+      config: { ...config, headers: stored },
+      secretHeadersEncrypted: secret ? deps.secrets.encryptHeaders(secret, id, ownerKey) : null,
+    };
+  }
+
+  /** The stored headers with their secret values decrypted, for restoring the ones sent back hidden. */
+  function storedHeaderValues(c: ConnectionRecord): Record<string, string> | undefined {
+    const headers = c.config?.headers;
+    if (headers === undefined || c.secretHeadersEncrypted === null) return headers;
+    try {
+      return joinSecretHeaderValues(
+        headers,
+        deps.secrets.decryptHeaders(c.secretHeadersEncrypted, c.id, c.ownerKey),
+      );
+    } catch (error) {
+      if (!(error instanceof SecretDecryptionError)) throw error;
+      throw invalid(
+        "/config/headers",
+        "keeps values that cannot be decrypted (was the master key replaced without rotating?): send every value again",
+      );
+    }
+  }
+
   async function visibility(actor: Actor): Promise<Visibility | undefined> {
     if (actor.kind !== "user") return undefined;
     const memberships = await deps.orgs.membershipsOfUser(actor.userId);
@@ -269,6 +306,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
 
       const id = newId();
       const ownerKey = ownerKeyOf(scope, userId, orgId);
+      const stored = forStorage(body.config ?? null, id, ownerKey);
       let created: ConnectionRecord;
       try {
         created = await withRetry(() =>
@@ -287,7 +325,8 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
                 apiKeyEncrypted: body.api_key ? deps.secrets.encrypt(body.api_key, id, ownerKey) : null,
                 apiKeyRef: body.api_key_ref ?? null,
                 apiKeyHint: body.api_key ? deps.secrets.hint(body.api_key) : null,
-                config: body.config ?? null,
+                config: stored.config,
+                secretHeadersEncrypted: stored.secretHeadersEncrypted,
                 timeoutSeconds: body.timeout_seconds ?? 60,
                 contextWindow: body.context_window ?? null,
                 isDefault: false,
@@ -317,11 +356,14 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
       const current = await findReadable(actor, id);
       await assertCanWrite(actor, current.scope, current.userId, current.orgId);
 
-      // A hidden header value sent back as it was shown keeps the stored credential.
-      if (body.config?.headers !== undefined) {
+      // A hidden header value sent back as it was shown keeps the stored credential (decrypted only
+      // when one was sent back).
+      const sentHeaders = body.config?.headers;
+      if (body.config && sentHeaders !== undefined) {
+        const keeps = Object.values(sentHeaders).includes(HIDDEN_HEADER_VALUE);
         body.config = {
           ...body.config,
-          headers: restoreHiddenHeaderValues(body.config.headers, current.config?.headers),
+          headers: restoreHiddenHeaderValues(sentHeaders, keeps ? storedHeaderValues(current) : undefined),
         };
       }
       const providerType = body.provider_type ?? current.providerType;
@@ -358,6 +400,11 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
         contextWindow: body.context_window,
         isEnabled: body.is_enabled,
       };
+      if (body.config !== undefined) {
+        const stored = forStorage(body.config, id, current.ownerKey);
+        patch.config = stored.config;
+        patch.secretHeadersEncrypted = stored.secretHeadersEncrypted;
+      }
       if (body.api_key !== undefined) {
         patch.apiKeyEncrypted =
           body.api_key === null ? null : deps.secrets.encrypt(body.api_key, id, current.ownerKey);

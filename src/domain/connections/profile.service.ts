@@ -63,6 +63,7 @@ export function createProfileService(deps: {
         apiKeyRef: null,
         apiKeyHint: null,
         config: null,
+        secretHeadersEncrypted: null,
         timeoutSeconds: 60,
         contextWindow: null,
         isDefault: true,
