@@ -21,8 +21,9 @@ export interface ConnectionTargetDeps {
 
 /**
  * Header sets already found sendable. Rows are cached (resolution keeps them per user) and
- * connectionHeaders answers one object per row, so each set is checked once, not on every call; rows written since the write-time check always pass, and the
- * check is for rows stored before it, which would otherwise fail as "could not reach …".
+ * connectionHeaders answers one object per row, so each set is checked once, not on every call;
+ * rows written since the write-time check always pass, and the check is for rows stored before it,
+ * which would otherwise fail as "could not reach …".
  */
 const sendableHeaders = new WeakSet<object>();
 
