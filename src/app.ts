@@ -63,6 +63,7 @@ import { createProviderDispatchers } from "./providers/dispatchers.js";
 import { ProviderError } from "./providers/errors.js";
 import { adapterFor } from "./providers/registry.js";
 import { checkBaseUrl } from "./providers/ssrf.js";
+import { holdsEncryptedConnectionSecrets } from "./secrets/connection-secret-store.js";
 import { deriveKey } from "./secrets/derive-key.js";
 import { connectionAad, decryptSecret, encryptSecret } from "./secrets/envelope.js";
 import { decryptHeaderValues, encryptHeaderValues } from "./secrets/header-values.js";
@@ -140,12 +141,10 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
   let keyring: Keyring;
   let connectionSecrets: ConnectionSecrets;
   try {
-    masterKey = resolveMasterKey(
-      config,
-      dialect,
-      handle.target.dialect === "sqlite" ? handle.target.file : undefined,
+    masterKey = await resolveMasterKey(config, handle.target, {
       logger,
-    );
+      holdsEncryptedSecrets: () => holdsEncryptedConnectionSecrets(db),
+    });
     if (options.migrate ?? true) {
       const { names } = await migrator.up({ stopRequested: options.stopRequested });
       if (names.length > 0) logger.info({ migrations: names }, "applied migrations");

@@ -15,6 +15,11 @@ export interface Config {
   /** 32 raw bytes, decoded from base64; undefined when none was given. */
   masterKey: Buffer | undefined;
   dataDir: string;
+  /**
+   * Whether dataDir was given (SWITCHYARD_DATA_DIR, --data-dir, the library's option) rather than
+   * defaulted: a generated master key lives there only then, and otherwise beside the SQLite file.
+   */
+  dataDirGiven: boolean;
   logLevel: LogLevel;
   /** Upper bound of pooled connections for PostgreSQL and MySQL (SQLite has one). */
   dbPoolSize: number;
@@ -63,7 +68,8 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     return value === undefined || value.trim() === "" ? undefined : value.trim();
   };
 
-  const dataDir = raw("SWITCHYARD_DATA_DIR", overrides.dataDir) ?? "./data";
+  const givenDataDir = raw("SWITCHYARD_DATA_DIR", overrides.dataDir);
+  const dataDir = givenDataDir ?? "./data";
   const databaseUrl =
     raw("SWITCHYARD_DATABASE_URL", overrides.databaseUrl) ?? `sqlite:${path.join(dataDir, "switchyard.db")}`;
 
@@ -74,6 +80,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     redisUrl: parseRedisUrl(raw("SWITCHYARD_REDIS_URL", overrides.redisUrl)),
     masterKey: parseMasterKey(raw("SWITCHYARD_MASTER_KEY", overrides.masterKey)),
     dataDir,
+    dataDirGiven: givenDataDir !== undefined,
     logLevel: parseLogLevel(raw("SWITCHYARD_LOG_LEVEL", overrides.logLevel)),
     dbPoolSize: parseInteger(
       "SWITCHYARD_DB_POOL_SIZE",

@@ -4,7 +4,10 @@ import { createDatabase } from "../db/create-database.js";
 import { createConnectionsRepo } from "../domain/connections/connections.repo.js";
 import { sealPlainHeaderValues } from "../domain/connections/seal-plain-header-values.js";
 import { createLogger } from "../logger.js";
-import { createConnectionSecretStore } from "../secrets/connection-secret-store.js";
+import {
+  createConnectionSecretStore,
+  holdsEncryptedConnectionSecrets,
+} from "../secrets/connection-secret-store.js";
 import { connectionHeadersAad } from "../secrets/envelope.js";
 import { decryptHeaderValues, encryptHeaderValues } from "../secrets/header-values.js";
 import { createKeyring } from "../secrets/keyring.js";
@@ -46,12 +49,10 @@ export function keysCommand(): Command {
         const logger = createLogger({ level: config.logLevel, destination: process.stderr });
         const handle = createDatabase({ databaseUrl: config.databaseUrl, poolSize: 2 });
         try {
-          const master = resolveMasterKey(
-            config,
-            handle.dialect,
-            handle.target.dialect === "sqlite" ? handle.target.file : undefined,
+          const master = await resolveMasterKey(config, handle.target, {
             logger,
-          );
+            holdsEncryptedSecrets: () => holdsEncryptedConnectionSecrets(handle.db),
+          });
           const keyring = createKeyring({ current: master, previous: config.previousMasterKeys });
           const interactive = process.stderr.isTTY === true;
           const onProgress = (p: RotationProgress) =>

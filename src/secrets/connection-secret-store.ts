@@ -52,6 +52,28 @@ export function createConnectionSecretStore(
 }
 
 /**
+ * Whether any connection has a secret stored encrypted (its key, or credential-like header values),
+ * under whichever master key. A database not yet migrated has no llm_providers table, and so none;
+ * one migrated before header values were encrypted has no column for them.
+ */
+export async function holdsEncryptedConnectionSecrets(db: Kysely<Database>): Promise<boolean> {
+  const table = (await db.introspection.getTables()).find((t) => t.name === "llm_providers");
+  if (table === undefined) return false;
+  const headerColumn = table.columns.some((column) => column.name === "secret_headers_encrypted");
+  const row = await db
+    .selectFrom("llm_providers")
+    .select("id")
+    .where((eb) =>
+      headerColumn
+        ? eb.or([eb("api_key_encrypted", "is not", null), eb("secret_headers_encrypted", "is not", null)])
+        : eb("api_key_encrypted", "is not", null),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
  * `v1:<kid>:%`. A kid is lowercase hex, so it holds no LIKE wildcard to escape. (SQLite's LIKE
  * ignores ASCII case, which matters only for blobs this code never writes.)
  */

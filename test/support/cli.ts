@@ -11,13 +11,22 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface CliOptions {
+  /** The working directory the command starts in (default: the test runner's). */
+  cwd?: string;
+}
+
 /** Runs the CLI with only the given environment (plus PATH), so the developer's own never leaks in. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: CliOptions = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000, cwd: options.cwd },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -26,9 +35,14 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   });
 }
 
-export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+export function spawnCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: CliOptions = {},
+): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], {
     env: { PATH: process.env.PATH ?? "", ...env },
+    cwd: options.cwd,
     stdio: ["ignore", "pipe", "pipe"],
   });
 }
