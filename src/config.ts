@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import path from "node:path";
 
 /**
@@ -122,15 +123,26 @@ function parseInteger(name: string, value: string | undefined, fallback: number,
   return n;
 }
 
+/** Dot-separated labels of letters, digits and inner hyphens (and underscores, which /etc/hosts allows). */
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+/**
+ * The interface to listen on: a host name, an IPv4 address or an IPv6 address (brackets, as in a
+ * URL, are taken off). A port, a scheme or a path here used to pass and then fail at listen, far
+ * from the setting that caused it.
+ */
 function parseHost(value: string): string {
-  // A host name or an IPv4/IPv6 literal; anything with a scheme, path or port is a mistake.
-  if (!/^[A-Za-z0-9.:_-]+$/.test(value) || value.includes("//")) {
-    throw new ConfigError(
-      "SWITCHYARD_HOST",
-      `an interface address or host name such as 127.0.0.1, got "${value}"`,
-    );
-  }
-  return value;
+  const unbracketed = /^\[(.*)\]$/.exec(value)?.[1];
+  if (unbracketed !== undefined && isIP(unbracketed) === 6) return unbracketed;
+  if (isIP(value) !== 0) return value;
+  // Digits and dots that are not an IPv4 address (`1.2.3`, `300.0.0.1`) would go to DNS as a name.
+  if (HOST_NAME.test(value) && !/^[\d.]+$/.test(value)) return value;
+  throw new ConfigError(
+    "SWITCHYARD_HOST",
+    `a host name or IP address to listen on, such as 127.0.0.1, 0.0.0.0, localhost, ::1 or [::1]; ` +
+      `no scheme or path, and no port (the port goes in SWITCHYARD_PORT); got "${value}"`,
+  );
 }
 
 const DATABASE_URL_EXPECTED =

@@ -55,15 +55,45 @@ describe("loadConfig", () => {
     expect(config.databaseUrl).toBe("mysql://root@h/db");
   });
 
+  it("takes a host name or an IPv4 or IPv6 address, brackets off", () => {
+    const accepted: [string, string][] = [
+      ["0.0.0.0", "0.0.0.0"],
+      ["localhost", "localhost"],
+      ["switchyard.internal.example", "switchyard.internal.example"],
+      ["my_host", "my_host"],
+      ["::", "::"],
+      ["::1", "::1"],
+      ["[::1]", "::1"],
+      ["[fe80::1%eth0]", "fe80::1%eth0"],
+    ];
+    for (const [value, host] of accepted) expect(loadConfig({ SWITCHYARD_HOST: value }).host).toBe(host);
+  });
+
+  it("refuses an empty host given in code (--host '', the library's host option)", () => {
+    expect(() => loadConfig({}, { host: "" })).toThrow(
+      /^SWITCHYARD_HOST: expected a host name or IP address/,
+    );
+  });
+
   it("treats an empty variable as unset", () => {
     expect(loadConfig({ SWITCHYARD_PORT: "  " }).port).toBe(8080);
+    expect(loadConfig({ SWITCHYARD_HOST: "" }).host).toBe("127.0.0.1");
   });
 
   const bad: [string, string, RegExp][] = [
     ["SWITCHYARD_PORT", "eighty", /whole number from 0 to 65535/],
     ["SWITCHYARD_PORT", "70000", /whole number/],
     ["SWITCHYARD_PORT", "-1", /whole number/],
-    ["SWITCHYARD_HOST", "http://x", /interface address/],
+    ["SWITCHYARD_HOST", "http://x", /host name or IP address/],
+    // A port, a URL or a bracketed address with a port passed here and failed only at listen.
+    ["SWITCHYARD_HOST", "0.0.0.0:8080", /the port goes in SWITCHYARD_PORT/],
+    ["SWITCHYARD_HOST", "localhost:8080", /the port goes in SWITCHYARD_PORT/],
+    ["SWITCHYARD_HOST", "[::1]:80", /the port goes in SWITCHYARD_PORT/],
+    ["SWITCHYARD_HOST", "http://127.0.0.1:8080/", /no scheme or path/],
+    ["SWITCHYARD_HOST", "example.test/api", /no scheme or path/],
+    ["SWITCHYARD_HOST", "[localhost]", /host name or IP address/],
+    ["SWITCHYARD_HOST", "1.2.3", /host name or IP address/],
+    ["SWITCHYARD_HOST", "-leading.example", /host name or IP address/],
     ["SWITCHYARD_DATABASE_URL", "oracle://h/db", /sqlite:/],
     ["SWITCHYARD_DATABASE_URL", "postgres://h:5432", /names no database/],
     ["SWITCHYARD_DATABASE_URL", "sqlite:", /sqlite:/],
