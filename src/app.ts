@@ -3,6 +3,7 @@ import type { InvalidationBus } from "./cache/interface.js";
 import { createLru } from "./cache/lru.js";
 import { createCachedMap, createMemoryBus } from "./cache/memory.js";
 import { type Config, type ConfigOverrides, loadConfig } from "./config.js";
+import { connectDatabase } from "./db/connect-database.js";
 import { createDatabase, type DatabaseHandle } from "./db/create-database.js";
 import { redactDatabaseUrl } from "./db/database-url.js";
 import { createMigrator, MigrationError, type SwitchyardMigrator } from "./db/migrator.js";
@@ -141,6 +142,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
   let keyring: Keyring;
   let connectionSecrets: ConnectionSecrets;
   try {
+    await connectDatabase(handle, config.databaseUrl);
     masterKey = await resolveMasterKey(config, handle.target, {
       logger,
       holdsEncryptedSecrets: () => holdsEncryptedConnectionSecrets(db),

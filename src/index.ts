@@ -6,6 +6,7 @@ export {
   type SwitchyardServices,
 } from "./app.js";
 export { type Config, ConfigError, loadConfig } from "./config.js";
+export { DatabaseUnreachableError } from "./db/connect-database.js";
 export { type Actor, systemActor, userActor } from "./domain/actor.js";
 export { AppError, type ErrorCode } from "./domain/errors.js";
 export type { SettingKey, SettingValue } from "./domain/settings/settings.registry.js";

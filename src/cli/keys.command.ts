@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { ConfigError } from "../config.js";
+import { connectDatabase } from "../db/connect-database.js";
 import { createDatabase } from "../db/create-database.js";
 import { createConnectionsRepo } from "../domain/connections/connections.repo.js";
 import { sealPlainHeaderValues } from "../domain/connections/seal-plain-header-values.js";
@@ -49,6 +50,7 @@ export function keysCommand(): Command {
         const logger = createLogger({ level: config.logLevel, destination: process.stderr });
         const handle = createDatabase({ databaseUrl: config.databaseUrl, poolSize: 2 });
         try {
+          await connectDatabase(handle, config.databaseUrl);
           const master = await resolveMasterKey(config, handle.target, {
             logger,
             holdsEncryptedSecrets: () => holdsEncryptedConnectionSecrets(handle.db),

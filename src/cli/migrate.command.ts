@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { connectDatabase } from "../db/connect-database.js";
 import { createDatabase } from "../db/create-database.js";
 import { createMigrator, type SwitchyardMigrator } from "../db/migrator.js";
 import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
@@ -15,6 +16,7 @@ async function withSwitchyard(
   const config = configFromFlags(flags);
   const handle = createDatabase({ databaseUrl: config.databaseUrl, poolSize: 2 });
   try {
+    await connectDatabase(handle, config.databaseUrl);
     await fn({ migrator: createMigrator(handle.db) });
   } finally {
     await handle.close();
