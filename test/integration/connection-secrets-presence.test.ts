@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import { v7 as uuidv7 } from "uuid";
+import { expect, it } from "vitest";
+import { holdsEncryptedConnectionSecrets } from "../../src/secrets/connection-secret-store.js";
+import { connectionAad, encryptSecret } from "../../src/secrets/envelope.js";
+import { encryptHeaderValues } from "../../src/secrets/header-values.js";
+import { createKeyring } from "../../src/secrets/keyring.js";
+import { describeEachDialect, useMigratedDatabase } from "../support/databases.js";
+
+// What decides whether a master key may be generated (master-key.ts): a database that holds any
+// encrypted connection secret, a key or credential-like header values alone, must refuse a new key.
+// Real database per dialect; the cases run in order on one database of their own.
+
+describeEachDialect("holdsEncryptedConnectionSecrets", (dialect) => {
+  const database = useMigratedDatabase(dialect);
+  const keyring = createKeyring({ current: randomBytes(32) });
+
+  async function newConnection(values: { apiKey?: boolean; headers?: boolean }) {
+    const { db } = database();
+    const userId = uuidv7();
+    await db
+      .insertInto("users")
+      .values({ id: userId, email: `u-${userId}@example.test`, password_hash: null })
+      .execute();
+    const id = uuidv7();
+    const ownerKey = `user:${userId}`;
+    await db
+      .insertInto("llm_providers")
+      .values({
+        id,
+        scope: "user",
+        user_id: userId,
+        name: "c",
+        provider_type: "openai",
+        is_default: false,
+        api_key_encrypted: values.apiKey ? encryptSecret(keyring, "sk-x", connectionAad(id, ownerKey)) : null,
+        secret_headers_encrypted: values.headers
+          ? encryptHeaderValues(keyring, { "X-Auth-Token": "tok-x" }, id, ownerKey)
+          : null,
+      })
+      .execute();
+    return id;
+  }
+
+  it("is false for a database without encrypted secrets, connections without any included", async () => {
+    await newConnection({});
+    expect(await holdsEncryptedConnectionSecrets(database().db)).toBe(false);
+  });
+
+  it("is true when only custom header values are encrypted", async () => {
+    const id = await newConnection({ headers: true });
+    expect(await holdsEncryptedConnectionSecrets(database().db)).toBe(true);
+    await database().db.deleteFrom("llm_providers").where("id", "=", id).execute();
+  });
+
+  it("is true when a key is encrypted", async () => {
+    await newConnection({ apiKey: true });
+    expect(await holdsEncryptedConnectionSecrets(database().db)).toBe(true);
+  });
+});
