@@ -1,9 +1,9 @@
 /**
  * Runs `fn` with SIGINT and SIGTERM held back: a signal asks it to stop at its next safe point
  * (`stopRequested`), instead of killing the process in the middle of a step (a migration on MySQL,
- * whose DDL commits as it goes, would be left half applied for good). Afterwards the signals are
- * the process's again. `signal` says whether one came; the caller then stops as it would have, and
- * the exit code is the one a shell reports for a process the signal ended.
+ * whose DDL commits as it goes, would be left half applied until a later run finished it).
+ * Afterwards the signals are the process's again. `signal` says whether one came; the caller then
+ * stops as it would have, and the exit code is the one a shell reports for a process the signal ended.
  */
 export async function withStopSignalsDeferred<T>(
   fn: (stopRequested: () => boolean) => Promise<T>,

@@ -45,8 +45,10 @@ export function createMigrator(db: Kysely<Database>) {
   return {
     /**
      * Applies the pending migrations one step at a time. `stopRequested` is asked between steps:
-     * MySQL commits DDL as it goes, so a process killed inside a step leaves its tables created but
-     * the step unrecorded, and every later run fails on them; stopping between steps never does.
+     * MySQL commits DDL as it goes (and Kysely runs no SQLite step in a transaction), so a process
+     * killed inside a step leaves part of it applied and the step unrecorded. The next run finishes
+     * it, each step skipping what already exists (migrations/if-missing.ts); stopping between steps
+     * never leaves one half done.
      */
     up: async (options: { stopRequested?: () => boolean } = {}): Promise<MigrationRun> => {
       const names: string[] = [];

@@ -1,4 +1,6 @@
+import type { RowDataPacket } from "mysql2";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { withMysqlAdmin } from "../support/admin-connections.js";
 import { runCli, spawnCli } from "../support/cli.js";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
 import { MIGRATION_NAMES } from "../support/migration-names.js";
@@ -42,6 +44,44 @@ describeEachDialect("switchyard migrate", (dialect) => {
     // The next cases start from a database with nothing applied.
     expect((await migrate("down", "--all")).code).toBe(0);
   });
+
+  // MySQL commits DDL as it goes, so a run killed there leaves the step it was in half applied.
+  // (PostgreSQL rolls the step back; SQLite's steps pass too quickly to be caught in the middle.)
+  it.runIf(dialect === "mysql")(
+    "a run killed outright (SIGKILL) in the middle of a step is finished by the next migrate up",
+    async () => {
+      const child = spawnCli(["migrate", "up", "--database-url", testDb.url]);
+      let running = true;
+      const exited = new Promise<void>((resolve) =>
+        child.once("exit", () => {
+          running = false;
+          resolve();
+        }),
+      );
+      // 0003's first table: the step has sixteen statements still to run when it appears.
+      await withMysqlAdmin(async (conn) => {
+        while (running) {
+          const [rows] = await conn.query<RowDataPacket[]>(
+            "select 1 from information_schema.tables where table_schema = ? and table_name = 'settings'",
+            [testDb.name],
+          );
+          if (rows.length > 0) return;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      });
+      child.kill("SIGKILL");
+      await exited;
+      expect((await migrate("status")).stdout).toMatch(/pending\s+0003_operations/);
+
+      const again = await migrate("up");
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toContain("applied 0003_operations");
+      expect((await migrate("status")).stdout).toContain("up to date");
+      // The next cases start from a database with nothing applied.
+      expect((await migrate("down", "--all")).code).toBe(0);
+    },
+    120_000,
+  );
 
   it("status lists every migration pending on a database someone else created", async () => {
     const res = await migrate("status");

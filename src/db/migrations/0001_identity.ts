@@ -1,7 +1,8 @@
 import { type Kysely, sql } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import { dialectOf } from "../dialect-of.js";
-import { columnTypes, createTable, oneOf } from "./column-types.js";
+import { columnTypes, oneOf } from "./column-types.js";
+import { createIndexIfMissing, createTableIfMissing } from "./if-missing.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
@@ -9,7 +10,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   const dialect = dialectOf(db);
   const t = columnTypes(dialect);
 
-  await createTable(db, dialect, "users")
+  await createTableIfMissing(db, dialect, "users")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("email", sql`varchar(320)`, (c) => c.notNull())
     .addColumn("password_hash", sql`varchar(255)`)
@@ -20,14 +21,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint("users_status_check", oneOf("status", ["active", "disabled"]))
     .execute();
 
-  await createTable(db, dialect, "profiles")
+  await createTableIfMissing(db, dialect, "profiles")
     .addColumn("user_id", t.id, (c) => c.notNull().primaryKey().references("users.id").onDelete("cascade"))
     .addColumn("display_name", sql`varchar(200)`)
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addColumn("updated_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .execute();
 
-  await createTable(db, dialect, "roles")
+  await createTableIfMissing(db, dialect, "roles")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("name", sql`varchar(64)`, (c) => c.notNull())
     .addColumn("description", sql`varchar(500)`)
@@ -36,18 +37,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint("roles_name_key", ["name"])
     .execute();
 
-  await createTable(db, dialect, "user_roles")
+  await createTableIfMissing(db, dialect, "user_roles")
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("role_id", t.id, (c) => c.notNull().references("roles.id").onDelete("cascade"))
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addPrimaryKeyConstraint("user_roles_pkey", ["user_id", "role_id"])
     .execute();
-  await db.schema.createIndex("user_roles_role_id_idx").on("user_roles").column("role_id").execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("user_roles_role_id_idx").on("user_roles").column("role_id"),
+  );
 
+  // Each role once: a run cut short after the first insert seeds only the other one when resumed.
+  const seeded = (await sql<{ name: string }>`select name from roles`.execute(db)).rows.map((r) => r.name);
   for (const [name, description] of [
     ["admin", "Manages users, system connections and settings"],
     ["user", "Uses the gateway and manages their own connections"],
   ] as const) {
+    if (seeded.includes(name)) continue;
     await sql`insert into roles (id, name, description, is_builtin) values (${uuidv7()}, ${name}, ${description}, ${sql.lit(true)})`.execute(
       db,
     );
@@ -55,7 +62,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // Refresh-token sessions: only a hash of the token is kept. A family is one login's chain of
   // rotated tokens, so reuse of a rotated token can revoke the whole chain.
-  await createTable(db, dialect, "sessions")
+  await createTableIfMissing(db, dialect, "sessions")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("family_id", t.id, (c) => c.notNull())
@@ -68,10 +75,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addUniqueConstraint("sessions_refresh_token_hash_key", ["refresh_token_hash"])
     .execute();
-  await db.schema.createIndex("sessions_user_id_idx").on("sessions").column("user_id").execute();
-  await db.schema.createIndex("sessions_family_id_idx").on("sessions").column("family_id").execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("sessions_user_id_idx").on("sessions").column("user_id"),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("sessions_family_id_idx").on("sessions").column("family_id"),
+  );
 
-  await createTable(db, dialect, "api_keys")
+  await createTableIfMissing(db, dialect, "api_keys")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("name", sql`varchar(200)`, (c) => c.notNull())
@@ -90,9 +103,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addUniqueConstraint("api_keys_key_hash_key", ["key_hash"])
     .execute();
-  await db.schema.createIndex("api_keys_user_id_idx").on("api_keys").column("user_id").execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("api_keys_user_id_idx").on("api_keys").column("user_id"),
+  );
 
-  await createTable(db, dialect, "organizations")
+  await createTableIfMissing(db, dialect, "organizations")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("name", sql`varchar(200)`, (c) => c.notNull())
     .addColumn("slug", sql`varchar(100)`, (c) => c.notNull())
@@ -101,7 +117,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint("organizations_slug_key", ["slug"])
     .execute();
 
-  await createTable(db, dialect, "memberships")
+  await createTableIfMissing(db, dialect, "memberships")
     .addColumn("org_id", t.id, (c) => c.notNull().references("organizations.id").onDelete("cascade"))
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("role", sql`varchar(16)`, (c) => c.notNull())
@@ -109,7 +125,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint("memberships_pkey", ["org_id", "user_id"])
     .addCheckConstraint("memberships_role_check", oneOf("role", ["owner", "admin", "member"]))
     .execute();
-  await db.schema.createIndex("memberships_user_id_idx").on("memberships").column("user_id").execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("memberships_user_id_idx").on("memberships").column("user_id"),
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

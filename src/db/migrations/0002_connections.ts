@@ -1,6 +1,12 @@
 import { type Kysely, sql } from "kysely";
 import { dialectOf } from "../dialect-of.js";
-import { columnTypes, createTable, oneOf } from "./column-types.js";
+import { columnTypes, oneOf } from "./column-types.js";
+import {
+  createIndexIfMissing,
+  createTableIfMissing,
+  createViewIfMissing,
+  indexExists,
+} from "./if-missing.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
@@ -25,7 +31,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // A row naming both a user and an org gets a key no scope accepts, so the CHECK below refuses it.
   const ownerKey = sql`case when user_id is not null and org_id is not null then 'conflict' when user_id is not null then ${t.concat(sql.lit("user:"), sql.ref("user_id"))} when org_id is not null then ${t.concat(sql.lit("org:"), sql.ref("org_id"))} else 'system' end`;
 
-  let table = createTable(db, dialect, "llm_providers")
+  let table = createTableIfMissing(db, dialect, "llm_providers")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("scope", sql`varchar(8)`, (c) => c.notNull())
     .addColumn("user_id", t.id, (c) => c.references("users.id").onDelete("cascade"))
@@ -88,42 +94,45 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   }
   await table.execute();
 
-  if (dialect !== "mysql") {
+  if (dialect !== "mysql" && !(await indexExists(db, "llm_providers", "llm_providers_one_default_key"))) {
     await sql`create unique index llm_providers_one_default_key on llm_providers (owner_key) where ${t.isTrue("is_default")}`.execute(
       db,
     );
   }
-  await db.schema.createIndex("llm_providers_user_id_idx").on("llm_providers").column("user_id").execute();
-  await db.schema.createIndex("llm_providers_org_id_idx").on("llm_providers").column("org_id").execute();
-  await db.schema
-    .createIndex("llm_providers_provider_type_idx")
-    .on("llm_providers")
-    .column("provider_type")
-    .execute();
-  await db.schema
-    .createIndex("llm_providers_is_default_idx")
-    .on("llm_providers")
-    .column("is_default")
-    .execute();
-  await db.schema
-    .createIndex("llm_providers_is_enabled_idx")
-    .on("llm_providers")
-    .column("is_enabled")
-    .execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("llm_providers_user_id_idx").on("llm_providers").column("user_id"),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("llm_providers_org_id_idx").on("llm_providers").column("org_id"),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("llm_providers_provider_type_idx").on("llm_providers").column("provider_type"),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("llm_providers_is_default_idx").on("llm_providers").column("is_default"),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("llm_providers_is_enabled_idx").on("llm_providers").column("is_enabled"),
+  );
 
   // Seed 000's frozen contract, readable in SQL, as a view over the one copy of the data: a user's
   // profile is their default user-scope connection; disabled reads as provider 'disabled'.
-  await db.schema
-    .createView("user_llm_profiles")
-    .as(
+  await createViewIfMissing(
+    db,
+    db.schema.createView("user_llm_profiles").as(
       sql`select id, user_id,
         case when ${t.isTrue("is_enabled")} then provider_type else 'disabled' end as provider,
         base_url, model, api_key_encrypted, timeout_seconds, context_window, health_status,
         last_tested_at, created_at, updated_at
       from llm_providers
       where scope = 'user' and ${t.isTrue("is_default")}`,
-    )
-    .execute();
+    ),
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

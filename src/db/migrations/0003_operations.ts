@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { dialectOf } from "../dialect-of.js";
-import { columnTypes, createTable, oneOf } from "./column-types.js";
+import { columnTypes, oneOf } from "./column-types.js";
+import { createIndexIfMissing, createTableIfMissing } from "./if-missing.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
@@ -9,7 +10,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   const t = columnTypes(dialect);
 
   // Values are JSON text, validated against the settings registry by the service.
-  await createTable(db, dialect, "settings")
+  await createTableIfMissing(db, dialect, "settings")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("key", sql`varchar(128)`, (c) => c.notNull())
     .addColumn("value", sql`text`, (c) => c.notNull())
@@ -19,7 +20,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint("settings_key_key", ["key"])
     .execute();
 
-  await createTable(db, dialect, "plugins")
+  await createTableIfMissing(db, dialect, "plugins")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("name", sql`varchar(200)`, (c) => c.notNull())
     .addColumn("slug", sql`varchar(100)`, (c) => c.notNull())
@@ -33,7 +34,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // A queue row: workers claim it by taking a lease (lease_owner + lease_expires_at) so a crashed
   // worker's job becomes claimable again once its lease runs out.
-  await createTable(db, dialect, "generation_jobs")
+  await createTableIfMissing(db, dialect, "generation_jobs")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("kind", sql`varchar(64)`, (c) => c.notNull())
@@ -56,18 +57,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     .addCheckConstraint("generation_jobs_progress_check", sql`progress >= 0 and progress <= 100`)
     .execute();
-  await db.schema
-    .createIndex("generation_jobs_user_id_idx")
-    .on("generation_jobs")
-    .column("user_id")
-    .execute();
-  await db.schema
-    .createIndex("generation_jobs_claim_idx")
-    .on("generation_jobs")
-    .columns(["status", "run_after"])
-    .execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("generation_jobs_user_id_idx").on("generation_jobs").column("user_id"),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("generation_jobs_claim_idx").on("generation_jobs").columns(["status", "run_after"]),
+  );
 
-  await createTable(db, dialect, "system_logs")
+  await createTableIfMissing(db, dialect, "system_logs")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("level", sql`varchar(8)`, (c) => c.notNull())
     .addColumn("message", sql`varchar(4000)`, (c) => c.notNull())
@@ -75,12 +74,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addCheckConstraint("system_logs_level_check", oneOf("level", ["DEBUG", "INFO", "WARN", "ERROR"]))
     .execute();
-  await db.schema.createIndex("system_logs_level_idx").on("system_logs").column("level").execute();
-  await db.schema.createIndex("system_logs_created_at_idx").on("system_logs").column("created_at").execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("system_logs_level_idx").on("system_logs").column("level"),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("system_logs_created_at_idx").on("system_logs").column("created_at"),
+  );
 
   // The audit trail outlives the people in it: deleting a user keeps their entries (actor_id set
   // null, actor_label kept) rather than erasing what they did.
-  await createTable(db, dialect, "audit_logs")
+  await createTableIfMissing(db, dialect, "audit_logs")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("actor_id", t.id, (c) => c.references("users.id").onDelete("set null"))
     .addColumn("actor_label", sql`varchar(320)`)
@@ -93,29 +98,28 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("request_id", sql`varchar(128)`)
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .execute();
-  await db.schema
-    .createIndex("audit_logs_created_at_idx")
-    .on("audit_logs")
-    .columns(["created_at", "id"])
-    .execute();
-  await db.schema
-    .createIndex("audit_logs_actor_idx")
-    .on("audit_logs")
-    .columns(["actor_id", "created_at"])
-    .execute();
-  await db.schema
-    .createIndex("audit_logs_action_idx")
-    .on("audit_logs")
-    .columns(["action", "created_at"])
-    .execute();
-  await db.schema
-    .createIndex("audit_logs_resource_idx")
-    .on("audit_logs")
-    .columns(["resource_type", "resource_id"])
-    .execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("audit_logs_created_at_idx").on("audit_logs").columns(["created_at", "id"]),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("audit_logs_actor_idx").on("audit_logs").columns(["actor_id", "created_at"]),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("audit_logs_action_idx").on("audit_logs").columns(["action", "created_at"]),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema
+      .createIndex("audit_logs_resource_idx")
+      .on("audit_logs")
+      .columns(["resource_type", "resource_id"]),
+  );
 
   // One row per gateway call. The key and connection may be deleted later; the usage stays.
-  await createTable(db, dialect, "usage_records")
+  await createTableIfMissing(db, dialect, "usage_records")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("api_key_id", t.id, (c) => c.references("api_keys.id").onDelete("set null"))
@@ -130,21 +134,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("error_code", sql`varchar(64)`)
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .execute();
-  await db.schema
-    .createIndex("usage_records_user_idx")
-    .on("usage_records")
-    .columns(["user_id", "created_at"])
-    .execute();
-  await db.schema
-    .createIndex("usage_records_connection_idx")
-    .on("usage_records")
-    .columns(["connection_id", "created_at"])
-    .execute();
-  await db.schema
-    .createIndex("usage_records_api_key_idx")
-    .on("usage_records")
-    .columns(["api_key_id", "created_at"])
-    .execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("usage_records_user_idx").on("usage_records").columns(["user_id", "created_at"]),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema
+      .createIndex("usage_records_connection_idx")
+      .on("usage_records")
+      .columns(["connection_id", "created_at"]),
+  );
+  await createIndexIfMissing(
+    db,
+    db.schema
+      .createIndex("usage_records_api_key_idx")
+      .on("usage_records")
+      .columns(["api_key_id", "created_at"]),
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

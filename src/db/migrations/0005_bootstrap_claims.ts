@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { dialectOf } from "../dialect-of.js";
-import { columnTypes, createTable } from "./column-types.js";
+import { columnTypes } from "./column-types.js";
+import { createIndexIfMissing, createTableIfMissing } from "./if-missing.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
@@ -12,16 +13,15 @@ import { columnTypes, createTable } from "./column-types.js";
 export async function up(db: Kysely<unknown>): Promise<void> {
   const dialect = dialectOf(db);
   const t = columnTypes(dialect);
-  await createTable(db, dialect, "bootstrap_claims")
+  await createTableIfMissing(db, dialect, "bootstrap_claims")
     .addColumn("claim", sql`varchar(64)`, (c) => c.notNull().primaryKey())
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .execute();
-  await db.schema
-    .createIndex("bootstrap_claims_user_id_idx")
-    .on("bootstrap_claims")
-    .column("user_id")
-    .execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("bootstrap_claims_user_id_idx").on("bootstrap_claims").column("user_id"),
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

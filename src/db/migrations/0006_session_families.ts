@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { dialectOf } from "../dialect-of.js";
-import { columnTypes, createTable } from "./column-types.js";
+import { columnTypes } from "./column-types.js";
+import { createIndexIfMissing, createTableIfMissing } from "./if-missing.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
@@ -12,22 +13,23 @@ import { columnTypes, createTable } from "./column-types.js";
 export async function up(db: Kysely<unknown>): Promise<void> {
   const dialect = dialectOf(db);
   const t = columnTypes(dialect);
-  await createTable(db, dialect, "session_families")
+  await createTableIfMissing(db, dialect, "session_families")
     .addColumn("id", t.id, (c) => c.notNull().primaryKey())
     .addColumn("user_id", t.id, (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("revoked_at", t.timestamp)
     .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .execute();
-  await db.schema
-    .createIndex("session_families_user_id_idx")
-    .on("session_families")
-    .column("user_id")
-    .execute();
+  await createIndexIfMissing(
+    db,
+    db.schema.createIndex("session_families_user_id_idx").on("session_families").column("user_id"),
+  );
   // Token rows were only ever revoked a whole family (or user) at a time, so one revoked row means
-  // its family was revoked.
+  // its family was revoked. A family already there was copied by an earlier, interrupted run.
   await sql`
     insert into session_families (id, user_id, revoked_at, created_at)
-    select family_id, user_id, max(revoked_at), min(created_at) from sessions group by family_id, user_id
+    select family_id, user_id, max(revoked_at), min(created_at) from sessions
+    where not exists (select 1 from session_families f where f.id = sessions.family_id)
+    group by family_id, user_id
   `.execute(db);
 }
 

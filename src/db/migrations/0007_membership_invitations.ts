@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { dialectOf } from "../dialect-of.js";
 import { columnTypes } from "./column-types.js";
+import { addColumnIfMissing } from "./if-missing.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
@@ -11,8 +12,9 @@ import { columnTypes } from "./column-types.js";
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const t = columnTypes(dialectOf(db));
-  await db.schema.alterTable("memberships").addColumn("accepted_at", t.timestamp).execute();
-  // Memberships from before invitations were in force when this shipped: they stay active.
+  await addColumnIfMissing(db, "memberships", "accepted_at", t.timestamp);
+  // Memberships from before invitations were in force when this shipped: they stay active. Safe to
+  // run again: no instance serves while this step is pending, so no invitation is pending yet.
   await sql`update memberships set accepted_at = created_at`.execute(db);
 }
 

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { dialectOf } from "../dialect-of.js";
 import { columnTypes } from "./column-types.js";
+import { addColumnIfMissing } from "./if-missing.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
@@ -11,7 +12,7 @@ import { columnTypes } from "./column-types.js";
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const t = columnTypes(dialectOf(db));
-  await db.schema.alterTable("users").addColumn("sessions_revoked_at", t.timestamp).execute();
+  await addColumnIfMissing(db, "users", "sessions_revoked_at", t.timestamp);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
