@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { addColumnIfMissing } from "./if-missing.js";
 
 // Frozen: a migration describes the schema as it was when it shipped. Later changes get new files.
 
@@ -9,10 +10,7 @@ import { type Kysely, sql } from "kysely";
  * the master key, moves them here (a migration has no key to encrypt with).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
-    .alterTable("llm_providers")
-    .addColumn("secret_headers_encrypted", sql`text`)
-    .execute();
+  await addColumnIfMissing(db, "llm_providers", "secret_headers_encrypted", sql`text`);
 }
 
 /**
