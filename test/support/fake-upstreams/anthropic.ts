@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import {
   asRecord,
   parseJsonBody,
@@ -29,9 +29,12 @@ import {
  * Extended thinking as Anthropic does it: only a request with `thinking: {type: "enabled",
  * budget_tokens}` reasons, and it is refused (400 invalid_request_error, Anthropic's words) when the
  * budget is under 1024, max_tokens is not above the budget, temperature is not 1, top_p is under
- * 0.95, tool_choice forces a tool, or the last assistant turn called a tool without its thinking
- * block (a tool loop must hand the turn's signed thinking back). Such a request that says "think first" gets a thinking block
- * (the reasoning of echo-chat.ts, a fake signature) before the text; streamed, that block comes
+ * 0.95, tool_choice forces a tool, or the last assistant turn called a tool without starting with
+ * its thinking (a tool loop must hand the turn's signed thinking back). Thinking handed back is
+ * checked as Anthropic checks it, thinking on or off: a thinking block needs the signature this fake
+ * gave it (an HMAC over its thinking, so a changed byte of either fails), a redacted_thinking block
+ * its data unchanged. A request that thinks and says "think first" gets a thinking block
+ * (the reasoning of echo-chat.ts, signed) before the text; streamed, that block comes
  * first, its thinking in pieces (thinking_delta) and then its signature_delta, and the other blocks'
  * indices shift up. One that says "redacted thinking" also gets a redacted_thinking block, first
  * (streamed whole in its content_block_start, as Anthropic streams it). Usage is unchanged by either.
@@ -114,12 +117,36 @@ function invalidThinking(body: Record<string, unknown>): string | undefined {
   if (toolChoice?.type === "any" || toolChoice?.type === "tool") {
     return "Thinking may not be enabled when tool_choice forces tool use.";
   }
-  const last = Array.isArray(body.messages)
-    ? body.messages.map(asRecord).findLast((m) => m?.role === "assistant")
-    : undefined;
-  const blocks = Array.isArray(last?.content) ? last.content.map(asRecord) : [];
-  if (blocks.some((b) => b?.type === "tool_use") && !blocks.some((b) => b?.type === "thinking")) {
-    return "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks).";
+  const messages = Array.isArray(body.messages) ? body.messages.map(asRecord) : [];
+  const at = messages.findLastIndex((m) => m?.role === "assistant");
+  const blocks = Array.isArray(messages[at]?.content)
+    ? (messages[at].content as unknown[]).map(asRecord)
+    : [];
+  const first = blocks[0]?.type;
+  if (blocks.some((b) => b?.type === "tool_use") && first !== "thinking" && first !== "redacted_thinking") {
+    return `messages.${at}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(first)}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks).`;
+  }
+  return undefined;
+}
+
+/** Thinking handed back that Anthropic would refuse (a signature or data not as it gave them); undefined when it passes. */
+function invalidThinkingHandedBack(messages: unknown[]): string | undefined {
+  for (const [i, value] of messages.entries()) {
+    const message = asRecord(value);
+    if (message?.role !== "assistant" || !Array.isArray(message.content)) continue;
+    for (const [j, item] of message.content.entries()) {
+      const block = asRecord(item) ?? {};
+      if (block.type === "thinking") {
+        if (typeof block.signature !== "string")
+          return `messages.${i}.content.${j}.thinking.signature: Field required`;
+        if (typeof block.thinking !== "string" || !signatureValid(block.thinking, block.signature)) {
+          return `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`;
+        }
+      }
+      if (block.type === "redacted_thinking" && block.data !== REDACTED_THINKING_DATA) {
+        return `messages.${i}.content.${j}: Invalid \`data\` in \`redacted_thinking\` block`;
+      }
+    }
   }
   return undefined;
 }
@@ -132,7 +159,7 @@ function invalidMessages(body: Record<string, unknown>): string | undefined {
   if (typeof body.temperature === "number" && body.temperature > 1) {
     return "temperature: Input should be less than or equal to 1";
   }
-  const thinking = invalidThinking(body);
+  const thinking = invalidThinking(body) ?? invalidThinkingHandedBack(body.messages);
   if (thinking !== undefined) return thinking;
   let previous: Record<string, unknown>[] = [];
   for (const [i, value] of body.messages.entries()) {
@@ -176,9 +203,24 @@ function sse(ctx: FakeContext, event: string, data: unknown): void {
 /** Stands for the encrypted reasoning of a redacted_thinking block, which only Anthropic can read. */
 const REDACTED_THINKING_DATA = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP";
 
-/** Stands for the signature Anthropic checks a thinking block by when it is sent back. */
-function fakeSignature(): string {
-  return randomBytes(48).toString("base64");
+/**
+ * Stands for the signature Anthropic checks a thinking block by when it is sent back: a random nonce
+ * and an HMAC over it and the thinking, so it differs on every answer, as Anthropic's do, and this
+ * fake can tell whether a block came back byte for byte.
+ */
+const SIGNING_KEY = "fake-anthropic-thinking";
+const NONCE_BYTES = 16;
+
+function signThinking(thinking: string, nonce = randomBytes(NONCE_BYTES)): string {
+  const mac = createHmac("sha256", SIGNING_KEY).update(nonce).update(thinking).digest();
+  return Buffer.concat([nonce, mac]).toString("base64");
+}
+
+function signatureValid(thinking: string, signature: string): boolean {
+  const raw = Buffer.from(signature, "base64");
+  if (raw.length !== NONCE_BYTES + 32 || raw.toString("base64") !== signature) return false;
+  const expected = Buffer.from(signThinking(thinking, raw.subarray(0, NONCE_BYTES)), "base64");
+  return timingSafeEqual(expected, raw);
 }
 
 function stopReasonOf(plan: EchoPlan): string {
@@ -226,7 +268,7 @@ async function handleMessages(ctx: FakeContext): Promise<void> {
     const content: unknown[] = [];
     if (redacted) content.push({ type: "redacted_thinking", data: REDACTED_THINKING_DATA });
     if (reasoning !== undefined)
-      content.push({ type: "thinking", thinking: reasoning, signature: fakeSignature() });
+      content.push({ type: "thinking", thinking: reasoning, signature: signThinking(reasoning) });
     if (text.length > 0) content.push({ type: "text", text });
     if (plan.tool !== undefined)
       content.push({ type: "tool_use", id: toolId, name: plan.tool.name, input: plan.tool.args });
@@ -295,9 +337,9 @@ async function handleMessages(ctx: FakeContext): Promise<void> {
     stopBlock();
   }
   if (reasoning !== undefined) {
-    startBlock({ type: "thinking", thinking: "" });
+    startBlock({ type: "thinking", thinking: "", signature: "" });
     for (const piece of pieces(reasoning)) delta({ type: "thinking_delta", thinking: piece });
-    delta({ type: "signature_delta", signature: fakeSignature() });
+    delta({ type: "signature_delta", signature: signThinking(reasoning) });
     stopBlock();
   }
   startBlock({ type: "text", text: "" });
