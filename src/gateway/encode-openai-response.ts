@@ -1,10 +1,12 @@
 import type { ChatLogprobs, ChatResult, ChatStreamPart, ChatUsage } from "../providers/chat-spec.js";
+import { toThinkingBlocks } from "./thinking-blocks.js";
 
 /**
  * A Chat Completions response as OpenAI writes it, from an adapter's result. `refusal` is always
  * there, null when the model did not refuse, as OpenAI writes it and its SDK types it (`string |
  * null`, not optional): a caller checking `message.refusal !== null` must not take an absent field for
  * a refusal. `logprobs` are the upstream's when the caller asked and it sent them, else null.
+ * Reasoning blocks (Anthropic's) go as LiteLLM's `thinking_blocks`, beside `reasoning_content`.
  */
 export function encodeChatCompletion(id: string, model: string, created: number, result: ChatResult) {
   return {
@@ -20,6 +22,9 @@ export function encodeChatCompletion(id: string, model: string, created: number,
           content: result.text,
           refusal: result.refusal ?? null,
           ...(result.reasoning ? { reasoning_content: result.reasoning } : {}),
+          ...(result.reasoningBlocks !== undefined && result.reasoningBlocks.length > 0
+            ? { thinking_blocks: toThinkingBlocks(result.reasoningBlocks) }
+            : {}),
           ...(result.toolCalls.length > 0 ? { tool_calls: result.toolCalls } : {}),
         },
         logprobs: result.logprobs ?? null,
@@ -39,6 +44,9 @@ export function encodeChatCompletion(id: string, model: string, created: number,
  * stringifying the whole chunk object, without building it. A piece's logprobs (there only when the
  * caller asked an OpenAI-compatible upstream for them) go on that piece's chunk, as OpenAI writes
  * them, for one more stringify; a refusal goes out as `{"refusal": ...}` deltas, as OpenAI streams it.
+ * Reasoning blocks go out as LiteLLM streams its `thinking_blocks` (see thinking-blocks.ts): a signed
+ * piece of reasoning is also a one-piece thinking block on the same chunk, its signature a thinking
+ * block with empty thinking, a redacted block whole; `reasoning_content` is as it was without them.
  */
 export function createChunkEncoder(id: string, model: string, created: number, includeUsage: boolean) {
   const head = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":`;
@@ -52,8 +60,27 @@ export function createChunkEncoder(id: string, model: string, created: number, i
           return choice(`{"content":${JSON.stringify(part.delta)}}`, null, part.logprobs);
         case "refusal-delta":
           return choice(`{"refusal":${JSON.stringify(part.delta)}}`, null, part.logprobs);
-        case "reasoning-delta":
-          return choice(`{"reasoning_content":${JSON.stringify(part.delta)}}`, null);
+        case "reasoning-delta": {
+          const text = JSON.stringify(part.delta);
+          return choice(
+            part.signed === true
+              ? `{"reasoning_content":${text},"thinking_blocks":[{"type":"thinking","thinking":${text}}]}`
+              : `{"reasoning_content":${text}}`,
+            null,
+          );
+        }
+        case "reasoning-signature":
+          return choice(
+            JSON.stringify({
+              thinking_blocks: [{ type: "thinking", thinking: "", signature: part.signature }],
+            }),
+            null,
+          );
+        case "redacted-reasoning":
+          return choice(
+            JSON.stringify({ thinking_blocks: [{ type: "redacted_thinking", data: part.data }] }),
+            null,
+          );
         case "tool-call-delta":
           return choice(
             JSON.stringify({

@@ -20,6 +20,7 @@ import { OpenAIEventStream } from "./openai-event-stream.js";
 import type { Metrics } from "../metrics.js";
 import type { GatewayLimits } from "./rate-limits.js";
 import { ChatCompletionRequest, EmbeddingsRequest } from "./openai-request.schemas.js";
+import { withReasoningBlocks } from "./thinking-blocks.js";
 import type { UsageEvent, UsageRecorder } from "./usage-recorder.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from "./with-retries.js";
 import type { CancelSignal } from "../providers/cancel-signal.js";
@@ -370,7 +371,8 @@ const GATEWAY_FIELDS = new Set(["model", "stream", "stream_options", "n"]);
 
 /**
  * One pass over the body, every call: no entries array, no deletes (they make V8 slow the object
- * down). A null is a field not sent, as OpenAI reads it, so no adapter sees one.
+ * down). A null is a field not sent, as OpenAI reads it, so no adapter sees one. An assistant
+ * message's thinking_blocks become its reasoning blocks (see thinking-blocks.ts).
  */
 function toChatRequest(body: ChatCompletionRequest, model: string): ChatRequest {
   const request: Record<string, unknown> = { model };
@@ -383,5 +385,6 @@ function toChatRequest(body: ChatCompletionRequest, model: string): ChatRequest 
     else (extra ??= {})[key] = value;
   }
   if (extra !== undefined) request.extra = extra;
+  request.messages = withReasoningBlocks(body.messages);
   return request as unknown as ChatRequest;
 }

@@ -5,6 +5,15 @@ import { type Static, type TSchema, Type } from "typebox";
  * Other OpenAI fields are let through (additionalProperties) and handed to the adapter, which
  * passes them on or reports that it cannot honour them.
  */
+
+/**
+ * An optional field that may also be null, as OpenAI's API takes it (its Python SDK sends an explicit
+ * `None` as null). The gateway reads null as not sent (see toChatRequest).
+ */
+function Nullable<T extends TSchema>(schema: T) {
+  return Type.Optional(Type.Union([schema, Type.Null()]));
+}
+
 const TextPart = Type.Object({ type: Type.Literal("text"), text: Type.String() });
 const ImagePart = Type.Object({
   type: Type.Literal("image_url"),
@@ -20,6 +29,33 @@ const ToolCall = Type.Object({
   function: Type.Object({ name: Type.String(), arguments: Type.String() }),
 });
 
+/**
+ * LiteLLM's `thinking_blocks`, as an answer gives them (see thinking-blocks.ts) and a caller hands
+ * them back on the assistant message: reasoning the upstream needs back as it was, to go on reasoning
+ * in a tool loop. The signature and the data are opaque and pass through untouched. A turn's thinking
+ * is bounded by the model's output (tens of thousands of tokens), far under these bounds; the body
+ * limit binds first.
+ */
+const MAX_THINKING_BLOCK_TEXT = 4_000_000;
+const ThinkingBlock = Type.Object({
+  type: Type.Literal("thinking"),
+  thinking: Type.String({ maxLength: MAX_THINKING_BLOCK_TEXT }),
+  // Optional as LiteLLM types it; a block without one is not sent back (Anthropic would refuse it).
+  signature: Nullable(Type.String({ maxLength: MAX_THINKING_BLOCK_TEXT })),
+});
+const RedactedThinkingBlock = Type.Object({
+  type: Type.Literal("redacted_thinking"),
+  data: Type.String({ maxLength: MAX_THINKING_BLOCK_TEXT }),
+});
+export const ThinkingBlocks = Type.Array(Type.Union([ThinkingBlock, RedactedThinkingBlock]), {
+  maxItems: 256,
+  description:
+    "The `thinking_blocks` of the answer this message is, as they came: Anthropic gets them back first in " +
+    "the assistant turn, so that answering a tool result goes on thinking; other upstreams ignore them, " +
+    "with a warning.",
+});
+export type ThinkingBlocks = Static<typeof ThinkingBlocks>;
+
 const Message = Type.Union([
   Type.Object({
     role: Type.Union([Type.Literal("system"), Type.Literal("developer")]),
@@ -32,20 +68,13 @@ const Message = Type.Union([
     content: Type.Optional(Type.Union([Content, Type.Null()])),
     tool_calls: Type.Optional(Type.Array(ToolCall)),
     name: Type.Optional(Type.String()),
+    thinking_blocks: Nullable(ThinkingBlocks),
   }),
   Type.Object({ role: Type.Literal("tool"), content: Content, tool_call_id: Type.String() }),
 ]);
 
 /** `model` is recorded in usage, and PostgreSQL cannot store U+0000 (see unstorableText). */
 const WITHOUT_NUL = "^[^\\u0000]*$";
-
-/**
- * An optional field that may also be null, as OpenAI's API takes it (its Python SDK sends an explicit
- * `None` as null). The gateway reads null as not sent (see toChatRequest).
- */
-function Nullable<T extends TSchema>(schema: T) {
-  return Type.Optional(Type.Union([schema, Type.Null()]));
-}
 
 export const ChatCompletionRequest = Type.Object(
   {

@@ -21,6 +21,18 @@ export interface ChatToolCall {
   function: { name: string; arguments: string };
 }
 
+/**
+ * Reasoning the upstream wants back as it gave it, block by block, to go on reasoning in a later turn
+ * (Anthropic's thinking and redacted_thinking blocks, which a tool loop must hand back with the
+ * assistant turn). The signature and the redacted data are opaque: passed through byte for byte,
+ * never read. Callers see these as LiteLLM's `thinking_blocks` (see gateway/thinking-blocks.ts).
+ */
+export type ChatReasoningBlock =
+  /** Readable reasoning and the upstream's signature over it (absent when a caller sent none back). */
+  | { type: "reasoning"; text: string; signature?: string }
+  /** Reasoning the upstream sent encrypted: nothing to read, only to hand back. */
+  | { type: "redacted-reasoning"; data: string };
+
 export type ChatMessage =
   | { role: "system" | "developer"; content: string | ChatContentPart[]; name?: string }
   | { role: "user"; content: string | ChatContentPart[]; name?: string }
@@ -30,6 +42,11 @@ export type ChatMessage =
       content?: string | ChatContentPart[] | null;
       tool_calls?: ChatToolCall[];
       name?: string;
+      /**
+       * The turn's reasoning blocks as a result gave them (ChatResult.reasoningBlocks), handed back by
+       * the caller; absent when there are none. A wire format that cannot take them back warns.
+       */
+      reasoningBlocks?: ChatReasoningBlock[];
     }
   | { role: "tool"; content: string | ChatContentPart[]; tool_call_id: string };
 
@@ -117,6 +134,12 @@ export interface ChatResult {
    * absent otherwise. Answered as `reasoning_content`, the field OpenAI-compatible clients read.
    */
   reasoning?: string;
+  /**
+   * The reasoning as the blocks the upstream wants back to go on reasoning (see ChatReasoningBlock),
+   * in the upstream's order; absent when it sent none (only Anthropic does). Answered as
+   * `thinking_blocks` beside `reasoning_content`.
+   */
+  reasoningBlocks?: ChatReasoningBlock[];
   toolCalls: ChatToolCall[];
   finishReason: FinishReason;
   usage: ChatUsage;
@@ -135,8 +158,16 @@ export type ChatStreamPart =
   | { type: "text-delta"; delta: string; logprobs?: ChatLogprobs }
   /** A piece of a refusal (see ChatResult.refusal), with its tokens' logprobs like a text-delta. */
   | { type: "refusal-delta"; delta: string; logprobs?: ChatLogprobs }
-  /** A piece of the model's reasoning (see ChatResult.reasoning), streamed before or between the text. */
-  | { type: "reasoning-delta"; delta: string }
+  /**
+   * A piece of the model's reasoning (see ChatResult.reasoning), streamed before or between the text.
+   * `signed` when the piece belongs to a reasoning block (ChatResult.reasoningBlocks): the block's
+   * pieces come back to back and a `reasoning-signature` closes it.
+   */
+  | { type: "reasoning-delta"; delta: string; signed?: boolean }
+  /** The signature of the reasoning block whose signed pieces came since the last one. */
+  | { type: "reasoning-signature"; signature: string }
+  /** A redacted reasoning block (see ChatReasoningBlock), whole: it has nothing to stream. */
+  | { type: "redacted-reasoning"; data: string }
   /**
    * A piece of a tool call, as OpenAI streams them: the first part of a call carries `id` and `name`,
    * later parts append to `argumentsDelta`; `index` tells calls apart.

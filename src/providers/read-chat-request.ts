@@ -54,6 +54,22 @@ export function isInstruction(
   return message.role === "system" || message.role === "developer";
 }
 
+/**
+ * An assistant message's reasoning blocks (its `thinking_blocks`) are only Anthropic's to take back;
+ * a wire format that cannot reports them, once, and sends the message without them.
+ */
+export function warnReasoningBlocksNotSent(
+  message: Extract<ChatMessage, { role: "assistant" }>,
+  upstream: string,
+  warnings: ChatWarnings,
+): void {
+  if (message.reasoningBlocks === undefined || message.reasoningBlocks.length === 0) return;
+  warnings.add(
+    "messages[].thinking_blocks",
+    `${upstream} does not take thinking_blocks back; they were not sent`,
+  );
+}
+
 /** Values of OpenAI fields that ask for nothing beyond the default, so need no warning. */
 const NEUTRAL_EXTRAS: Readonly<Record<string, unknown>> = {
   n: 1,

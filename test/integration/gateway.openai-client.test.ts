@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEachDialect } from "../support/databases.js";
 import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
 import { reasoningFor } from "../support/fake-upstreams/echo-chat.js";
@@ -283,6 +283,204 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
     expect(reasoning.map((p) => p.reasoning).join("")).toBe(reasoningFor("Please think first"));
     expect(pieces.findIndex((p) => p.content !== undefined)).toBe(reasoning.length);
     expect(pieces.map((p) => p.content ?? "").join("")).toBe("echo: Please think first");
+  });
+
+  describe("an Anthropic tool loop that goes on thinking: LiteLLM's thinking_blocks, handed back verbatim", () => {
+    // Neither field is typed by the SDK, which passes both through.
+    type ThinkingBlock =
+      | { type: "thinking"; thinking: string; signature?: string }
+      | { type: "redacted_thinking"; data: string };
+    type WithThinking = { reasoning_content?: string; thinking_blocks?: ThinkingBlock[] };
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: "function", function: { name: "weather", parameters: { type: "object" } } },
+    ];
+    // The tool result asks the fake to think again, so an answer that reasons shows thinking was on.
+    const RESULT = "Sunny. Think first, then answer.";
+    const assistantTurn = () =>
+      (
+        JSON.parse(fakes.anthropic!.requests.at(-1)!.body) as {
+          thinking?: unknown;
+          messages: { role: string; content: Record<string, unknown>[] }[];
+        }
+      ).messages[1]!;
+
+    it("answers the call with thinking_blocks, and the message sent back verbatim thinks while answering the result", async () => {
+      const { client } = await userWith(fakes.anthropic!, "anthropic", "claude-sonnet-4-5");
+      const ask: OpenAI.ChatCompletionMessageParam = {
+        role: "user",
+        content: "Please think first and call tool",
+      };
+      const first = await client.chat.completions.create({
+        model: "claude-sonnet-4-5",
+        messages: [ask],
+        tools,
+        reasoning_effort: "low",
+      });
+      const message: OpenAI.ChatCompletionMessage & WithThinking = first.choices[0]!.message;
+      expect(first.choices[0]!.finish_reason).toBe("tool_calls");
+      expect(message.reasoning_content).toBe(reasoningFor("Please think first and call tool"));
+      expect(message.thinking_blocks).toEqual([
+        { type: "thinking", thinking: message.reasoning_content, signature: expect.any(String) as string },
+      ]);
+      const signature = (message.thinking_blocks![0] as { signature: string }).signature;
+      expect(JSON.parse(fakes.anthropic!.requests.at(-1)!.body)).toMatchObject({
+        thinking: { type: "enabled" },
+      });
+
+      const { data: answer, response } = await client.chat.completions
+        .create({
+          model: "claude-sonnet-4-5",
+          messages: [
+            ask,
+            message as OpenAI.ChatCompletionAssistantMessageParam,
+            { role: "tool", tool_call_id: message.tool_calls![0]!.id, content: RESULT },
+          ],
+          tools,
+          reasoning_effort: "low",
+        })
+        .withResponse();
+      expect(response.headers.get("x-switchyard-warnings")).toBeNull();
+      const sent = JSON.parse(fakes.anthropic!.requests.at(-1)!.body) as Record<string, unknown>;
+      expect(sent.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
+      // The thinking block first in the assistant turn, its signature as Anthropic gave it.
+      expect(assistantTurn().content[0]).toEqual({
+        type: "thinking",
+        thinking: message.reasoning_content,
+        signature,
+      });
+      expect(assistantTurn().content.map((b) => b.type)).toEqual(["thinking", "text", "tool_use"]);
+      const reply: OpenAI.ChatCompletionMessage & WithThinking = answer.choices[0]!.message;
+      expect(reply.content).toBe(`echo: ${RESULT}`);
+      expect(reply.reasoning_content).toBe(reasoningFor(RESULT));
+    });
+
+    it("streamed: the blocks rebuilt from the chunks as LiteLLM's clients do, redacted ones included, go back the same", async () => {
+      const { client } = await userWith(fakes.anthropic!, "anthropic", "claude-sonnet-4-5");
+      const text = "Please think first, with redacted thinking, and call tool";
+      const ask: OpenAI.ChatCompletionMessageParam = { role: "user", content: text };
+
+      /** One streamed turn, accumulated: thinking pieces join until a signature closes their block. */
+      async function streamed(messages: OpenAI.ChatCompletionMessageParam[]) {
+        const { data: stream, response } = await client.chat.completions
+          .create({ model: "claude-sonnet-4-5", messages, tools, reasoning_effort: "low", stream: true })
+          .withResponse();
+        let content = "";
+        let reasoning = "";
+        let thinking = "";
+        const blocks: ThinkingBlock[] = [];
+        const calls: OpenAI.ChatCompletionMessageFunctionToolCall[] = [];
+        for await (const chunk of stream) {
+          const delta: (OpenAI.ChatCompletionChunk.Choice.Delta & WithThinking) | undefined =
+            chunk.choices[0]?.delta;
+          content += delta?.content ?? "";
+          reasoning += delta?.reasoning_content ?? "";
+          for (const block of delta?.thinking_blocks ?? []) {
+            if (block.type === "redacted_thinking") {
+              blocks.push(block);
+              continue;
+            }
+            thinking += block.thinking;
+            if (block.signature) {
+              blocks.push({ type: "thinking", thinking, signature: block.signature });
+              thinking = "";
+            }
+          }
+          for (const call of delta?.tool_calls ?? []) {
+            if (call.id !== undefined) {
+              calls.push({
+                id: call.id,
+                type: "function",
+                function: { name: call.function!.name!, arguments: "" },
+              });
+            }
+            calls[call.index]!.function.arguments += call.function?.arguments ?? "";
+          }
+        }
+        return { content, reasoning, blocks, calls, warnings: response.headers.get("x-switchyard-warnings") };
+      }
+
+      const first = await streamed([ask]);
+      expect(first.reasoning).toBe(reasoningFor(text));
+      expect(first.blocks).toEqual([
+        { type: "redacted_thinking", data: expect.any(String) as string },
+        { type: "thinking", thinking: reasoningFor(text), signature: expect.any(String) as string },
+      ]);
+      expect(first.calls).toHaveLength(1);
+
+      const assistant = {
+        role: "assistant",
+        content: first.content,
+        tool_calls: first.calls,
+        thinking_blocks: first.blocks,
+      } as OpenAI.ChatCompletionAssistantMessageParam;
+      const second = await streamed([
+        ask,
+        assistant,
+        { role: "tool", tool_call_id: first.calls[0]!.id, content: RESULT },
+      ]);
+      expect(second.warnings).toBeNull();
+      expect(second.reasoning).toBe(reasoningFor(RESULT));
+      expect(second.content).toBe(`echo: ${RESULT}`);
+      expect(JSON.parse(fakes.anthropic!.requests.at(-1)!.body)).toMatchObject({
+        thinking: { type: "enabled", budget_tokens: 1024 },
+      });
+      expect(assistantTurn().content.slice(0, 2)).toEqual(first.blocks);
+    });
+
+    it("without its thinking_blocks the result is answered without thinking, named in X-Switchyard-Warnings", async () => {
+      const { client } = await userWith(fakes.anthropic!, "anthropic", "claude-sonnet-4-5");
+      const ask: OpenAI.ChatCompletionMessageParam = {
+        role: "user",
+        content: "Please think first and call tool",
+      };
+      const first = await client.chat.completions.create({
+        model: "claude-sonnet-4-5",
+        messages: [ask],
+        tools,
+        reasoning_effort: "low",
+      });
+      const { content, tool_calls } = first.choices[0]!.message;
+      const { response } = await client.chat.completions
+        .create({
+          model: "claude-sonnet-4-5",
+          messages: [
+            ask,
+            { role: "assistant", content, tool_calls },
+            { role: "tool", tool_call_id: tool_calls![0]!.id, content: RESULT },
+          ],
+          tools,
+          reasoning_effort: "low",
+        })
+        .withResponse();
+      // The warning says what to send back to keep thinking.
+      expect(response.headers.get("x-switchyard-warnings")).toMatch(
+        /reasoning_effort: Anthropic needs the earlier turn's thinking back \(the assistant message's thinking_blocks/,
+      );
+      expect(JSON.parse(fakes.anthropic!.requests.at(-1)!.body)).not.toHaveProperty("thinking");
+    });
+
+    it("an OpenAI-compatible upstream gets the message without them, and the warning names them", async () => {
+      const { client } = await userWith(fakes.alice!);
+      const { response } = await client.chat.completions
+        .create({
+          model: "gpt-4o-mini",
+          messages: [
+            { role: "user", content: "hi" },
+            {
+              role: "assistant",
+              content: "hello",
+              thinking_blocks: [{ type: "thinking", thinking: "hmm", signature: "c2ln" }],
+            } as OpenAI.ChatCompletionAssistantMessageParam,
+            { role: "user", content: "again" },
+          ],
+        })
+        .withResponse();
+      expect(response.headers.get("x-switchyard-warnings")).toContain(
+        "messages[].thinking_blocks: OpenAI-format upstreams do not take thinking_blocks back",
+      );
+      const sent = JSON.parse(fakes.alice!.requests.at(-1)!.body) as { messages: unknown[] };
+      expect(sent.messages[1]).toEqual({ role: "assistant", content: "hello" });
+    });
   });
 
   it("lists `<connection>/<model>` ids and embeds", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { anthropicAdapter } from "../../src/providers/anthropic/anthropic-adapter.js";
-import type { ChatRequest } from "../../src/providers/chat-spec.js";
+import type { ChatReasoningBlock, ChatRequest, ChatToolCall } from "../../src/providers/chat-spec.js";
 import { createProviderDispatchers } from "../../src/providers/dispatchers.js";
 import type { ProviderTarget } from "../../src/providers/spec.js";
 import { describeChatAdapterContract } from "../support/chat-adapter-contract.js";
@@ -265,7 +265,7 @@ describe("anthropic wire format", () => {
       expect(result.toolCalls).toHaveLength(1);
     });
 
-    it("a redacted_thinking block has nothing to read: left out of the reasoning, stream and not", async () => {
+    it("a redacted_thinking block has nothing to read: left out of the reasoning, kept whole as a block, stream and not", async () => {
       const text = `${THINK}, with redacted thinking`;
       const request: ChatRequest = {
         model: MODEL,
@@ -274,10 +274,15 @@ describe("anthropic wire format", () => {
       };
       const result = await anthropicAdapter.doGenerate(target(), request);
       expect(result).toMatchObject({ reasoning: reasoningFor(text), text: `echo: ${text}`, warnings: [] });
+      expect(result.reasoningBlocks).toEqual([
+        { type: "redacted-reasoning", data: expect.any(String) as string },
+        { type: "reasoning", text: reasoningFor(text), signature: expect.any(String) as string },
+      ]);
 
       const parts = await collectParts((await anthropicAdapter.doStream(target(), request)).parts);
       expect(streamedReasoning(parts)).toBe(reasoningFor(text));
       expect(streamedText(parts)).toBe(`echo: ${text}`);
+      expect(parts[0]).toEqual(result.reasoningBlocks![0]);
       expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
     });
 
@@ -305,24 +310,138 @@ describe("anthropic wire format", () => {
       const parts = await collectParts((await anthropicAdapter.doStream(target(), request)).parts);
       expect(streamedReasoning(parts)).toBe(reasoningFor(`${THINK} and call tool`));
       const kinds = parts.map((p) => p.type).filter((type, i, all) => type !== all[i - 1]);
-      expect(kinds).toEqual(["reasoning-delta", "text-delta", "tool-call-delta", "finish"]);
+      expect(kinds).toEqual([
+        "reasoning-delta",
+        "reasoning-signature",
+        "text-delta",
+        "tool-call-delta",
+        "finish",
+      ]);
       expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "tool_calls" });
+    });
 
-      // The tool result goes back without the turn's signed thinking (OpenAI's messages have no
-      // place for it), which Anthropic refuses while thinking: that turn is answered without it.
-      const call = result.toolCalls[0]!;
-      const answer = await anthropicAdapter.doGenerate(target(), {
+    describe("a tool loop: the tool result goes back with the turn's thinking", () => {
+      const ASK = `${THINK} and call tool`;
+      // The tool result asks the fake to think again, so an answer that reasons shows thinking was on.
+      const RESULT = "Sunny. Think first, then answer.";
+      const request: ChatRequest = {
+        model: MODEL,
+        messages: [{ role: "user", content: ASK }],
+        tools: [weather],
+        extra: { reasoning_effort: "low" },
+      };
+      const answering = (
+        turn: { text: string | null; call: ChatToolCall },
+        reasoningBlocks?: ChatReasoningBlock[],
+      ): ChatRequest => ({
         ...request,
         messages: [
           ...request.messages,
-          { role: "assistant", content: result.text, tool_calls: [call] },
-          { role: "tool", tool_call_id: call.id, content: "sunny" },
+          {
+            role: "assistant",
+            content: turn.text,
+            tool_calls: [turn.call],
+            ...(reasoningBlocks !== undefined ? { reasoningBlocks } : {}),
+          },
+          { role: "tool", tool_call_id: turn.call.id, content: RESULT },
         ],
       });
-      expect(answer.text).toBe("echo: sunny");
-      expect(answer.reasoning).toBeUndefined();
-      expect(answer.warnings.map((w) => w.setting)).toEqual(["reasoning_effort"]);
-      expect(sent(fake.requests.at(-1))).not.toHaveProperty("thinking");
+      const assistantTurn = (request: RecordedRequest | undefined) =>
+        (sent(request).messages as { role: string; content: { type: string }[] }[])[1]!;
+
+      it("with the blocks of the answer, signed, the loop goes on thinking: they lead the turn as they came", async () => {
+        const first = await anthropicAdapter.doGenerate(target(), request);
+        const blocks = first.reasoningBlocks!;
+        expect(blocks).toEqual([
+          { type: "reasoning", text: reasoningFor(ASK), signature: expect.any(String) as string },
+        ]);
+
+        const answer = await anthropicAdapter.doGenerate(
+          target(),
+          answering({ text: first.text, call: first.toolCalls[0]! }, blocks),
+        );
+        // The fake checks each signature against its thinking, as Anthropic does: a changed byte is a 400.
+        expect(answer).toMatchObject({
+          text: `echo: ${RESULT}`,
+          reasoning: reasoningFor(RESULT),
+          warnings: [],
+        });
+        expect(sent(fake.requests.at(-1)).thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
+        expect(assistantTurn(fake.requests.at(-1)).content).toEqual([
+          {
+            type: "thinking",
+            thinking: reasoningFor(ASK),
+            signature: (blocks[0] as { signature: string }).signature,
+          },
+          { type: "text", text: "I will call weather." },
+          { type: "tool_use", id: first.toolCalls[0]!.id, name: "weather", input: { text: ASK } },
+        ]);
+      });
+
+      it("with the blocks rebuilt from a stream (signed pieces, then their signature), streamed again", async () => {
+        const parts = await collectParts((await anthropicAdapter.doStream(target(), request)).parts);
+        let thinking = "";
+        const blocks: ChatReasoningBlock[] = [];
+        for (const part of parts) {
+          if (part.type === "reasoning-delta" && part.signed === true) thinking += part.delta;
+          if (part.type === "reasoning-signature") {
+            blocks.push({ type: "reasoning", text: thinking, signature: part.signature });
+            thinking = "";
+          }
+        }
+        const call = parts.find((p) => p.type === "tool-call-delta" && p.id !== undefined);
+        if (call?.type !== "tool-call-delta") throw new Error("no tool call");
+        const stream = await anthropicAdapter.doStream(
+          target(),
+          answering(
+            {
+              text: streamedText(parts),
+              call: {
+                id: call.id!,
+                type: "function",
+                function: { name: call.name!, arguments: JSON.stringify({ text: ASK }) },
+              },
+            },
+            blocks,
+          ),
+        );
+        const answer = await collectParts(stream.parts);
+        expect(stream.warnings).toEqual([]);
+        expect(streamedReasoning(answer)).toBe(reasoningFor(RESULT));
+        expect(assistantTurn(fake.requests.at(-1)).content[0]).toEqual({
+          type: "thinking",
+          thinking: reasoningFor(ASK),
+          signature: (blocks[0] as { signature: string }).signature,
+        });
+      });
+
+      it("a signature changed by one byte is Anthropic's 400 (the fake checks them)", async () => {
+        const first = await anthropicAdapter.doGenerate(target(), request);
+        const block = first.reasoningBlocks![0] as { type: "reasoning"; text: string; signature: string };
+        const changed = `${block.signature.slice(0, 10)}${block.signature[10] === "A" ? "B" : "A"}${block.signature.slice(11)}`;
+        const error = await providerFailure(
+          anthropicAdapter.doGenerate(
+            target(),
+            answering({ text: first.text, call: first.toolCalls[0]! }, [{ ...block, signature: changed }]),
+          ),
+        );
+        expect(error).toMatchObject({ status: 400 });
+        expect(error.message).toContain("Invalid `signature` in `thinking` block");
+      });
+
+      it("without the blocks, that turn goes without thinking, with a warning, rather than be refused", async () => {
+        const first = await anthropicAdapter.doGenerate(target(), request);
+        const answer = await anthropicAdapter.doGenerate(
+          target(),
+          answering({ text: first.text, call: first.toolCalls[0]! }),
+        );
+        expect(answer.text).toBe(`echo: ${RESULT}`);
+        expect(answer.reasoning).toBeUndefined();
+        expect(answer.warnings).toEqual([
+          { setting: "reasoning_effort", message: expect.stringContaining("thinking_blocks") as string },
+        ]);
+        expect(sent(fake.requests.at(-1))).not.toHaveProperty("thinking");
+      });
     });
   });
 });

@@ -95,6 +95,35 @@ describe("the OpenAI chunk encoder", () => {
     ]);
   });
 
+  it("writes signed reasoning as LiteLLM streams thinking_blocks: each piece also a one-piece block, the signature closing it", () => {
+    const tricky = 'a "quoted"\nthought \u2028';
+    const delta = (chunk: string) =>
+      (events(chunk)[0] as { choices: { delta: unknown }[] }).choices[0]!.delta;
+    // reasoning_content is what it is for unsigned reasoning, so a client reading only that sees no change.
+    expect(delta(encoder.part({ type: "reasoning-delta", delta: tricky, signed: true }))).toEqual({
+      reasoning_content: tricky,
+      thinking_blocks: [{ type: "thinking", thinking: tricky }],
+    });
+    const signature = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pk+/=";
+    const signed = encoder.part({ type: "reasoning-signature", signature });
+    expect(events(signed)).toEqual([
+      {
+        ...head,
+        choices: [
+          {
+            index: 0,
+            delta: { thinking_blocks: [{ type: "thinking", thinking: "", signature }] },
+            logprobs: null,
+            finish_reason: null,
+          },
+        ],
+      },
+    ]);
+    expect(delta(encoder.part({ type: "redacted-reasoning", data: "EmwKAhgB/+==" }))).toEqual({
+      thinking_blocks: [{ type: "redacted_thinking", data: "EmwKAhgB/+==" }],
+    });
+  });
+
   it("a text delta without logprobs is the whole chunk's bytes, logprobs null (the fast path)", () => {
     expect(encoder.part({ type: "text-delta", delta: 'a "b"\n' })).toBe(
       `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta: { content: 'a "b"\n' }, logprobs: null, finish_reason: null }] })}\n\n`,
@@ -176,6 +205,29 @@ describe("the OpenAI completion encoder", () => {
       content: "the answer",
       refusal: null,
       reasoning_content: "because",
+    });
+  });
+
+  it("writes the reasoning blocks as LiteLLM's thinking_blocks, in their order, signatures as they came", () => {
+    const body = encodeChatCompletion("c", "m", 1, {
+      ...result,
+      reasoning: "First, then.",
+      reasoningBlocks: [
+        { type: "reasoning", text: "First, ", signature: "c2lnMQ==" },
+        { type: "redacted-reasoning", data: "EmwKAhgBEgy3va3pzix" },
+        { type: "reasoning", text: "then.", signature: "c2lnMg==" },
+      ],
+    });
+    expect(body.choices[0]!.message).toEqual({
+      role: "assistant",
+      content: "the answer",
+      refusal: null,
+      reasoning_content: "First, then.",
+      thinking_blocks: [
+        { type: "thinking", thinking: "First, ", signature: "c2lnMQ==" },
+        { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix" },
+        { type: "thinking", thinking: "then.", signature: "c2lnMg==" },
+      ],
     });
   });
 

@@ -7,7 +7,7 @@ import {
 import { mapAnthropicStopReason } from "../../src/providers/anthropic/map-anthropic-stop-reason.js";
 import { parseAnthropicResponse } from "../../src/providers/anthropic/parse-anthropic-response.js";
 import { AnthropicStreamParser } from "../../src/providers/anthropic/parse-anthropic-stream.js";
-import type { ChatRequest, ChatStreamPart } from "../../src/providers/chat-spec.js";
+import type { ChatReasoningBlock, ChatRequest, ChatStreamPart } from "../../src/providers/chat-spec.js";
 import { ProviderError } from "../../src/providers/errors.js";
 import type { SseEvent } from "../../src/providers/sse.js";
 
@@ -369,7 +369,7 @@ describe("convertToAnthropicRequest: reasoning_effort", () => {
       });
     }
   });
-  it("does not think while answering a tool result (the turn's signed thinking cannot come back), with a warning", () => {
+  it("does not think while answering a tool result without the turn's signed thinking, with a warning", () => {
     const tools: ChatRequest["tools"] = [{ type: "function", function: { name: "now" } }];
     const call = { id: "toolu_1", type: "function" as const, function: { name: "now", arguments: "{}" } };
     const loop: ChatRequest["messages"] = [
@@ -390,6 +390,85 @@ describe("convertToAnthropicRequest: reasoning_effort", () => {
     });
     expect(next.body.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
     expect(next.warnings).toEqual([]);
+  });
+  describe("an assistant message's reasoning blocks (its thinking_blocks)", () => {
+    const tools: ChatRequest["tools"] = [{ type: "function", function: { name: "now" } }];
+    const call = { id: "toolu_1", type: "function" as const, function: { name: "now", arguments: "{}" } };
+    // Opaque and base64-like, with the characters a careless re-encoding would change.
+    const signature = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pk+/==";
+    const loop = (reasoningBlocks: ChatReasoningBlock[]): ChatRequest["messages"] => [
+      { role: "user", content: "What time is it?" },
+      { role: "assistant", content: "Let me look.", tool_calls: [call], reasoningBlocks },
+      { role: "tool", tool_call_id: "toolu_1", content: "noon" },
+    ];
+
+    it("lead the assistant turn, in order, before its text and tool_use, signatures and data byte for byte", () => {
+      const { body, warnings } = effort("low", {
+        tools,
+        messages: loop([
+          { type: "redacted-reasoning", data: "EmwKAhgBEgy3va3pzix" },
+          { type: "reasoning", text: "The user wants the time.", signature },
+        ]),
+      });
+      expect(body.messages[1]).toEqual({
+        role: "assistant",
+        content: [
+          { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix" },
+          { type: "thinking", thinking: "The user wants the time.", signature },
+          { type: "text", text: "Let me look." },
+          { type: "tool_use", id: "toolu_1", name: "now", input: {} },
+        ],
+      });
+      expect(JSON.stringify(body)).toContain(JSON.stringify(signature));
+      // The turn's thinking came back, so answering the tool result thinks, without a warning.
+      expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
+      expect(warnings).toEqual([]);
+    });
+
+    it("a signed thinking block alone, or a redacted one alone, is enough to go on thinking", () => {
+      for (const block of [
+        { type: "reasoning", text: "hmm", signature },
+        { type: "redacted-reasoning", data: "EmwKAhgBEgy3va3pzix" },
+      ] as const) {
+        const { body, warnings } = effort("low", { tools, messages: loop([block]) });
+        expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
+        expect(warnings).toEqual([]);
+      }
+    });
+
+    it("a thinking block without its signature is not sent, with a warning; that loop then goes without thinking", () => {
+      for (const missing of [undefined, ""]) {
+        const { body, warnings } = effort("low", {
+          tools,
+          messages: loop([
+            { type: "reasoning", text: "hmm", ...(missing === undefined ? {} : { signature: missing }) },
+          ]),
+        });
+        expect(body.messages[1]!.content.map((b) => b.type)).toEqual(["text", "tool_use"]);
+        expect(body).not.toHaveProperty("thinking");
+        expect(settings(warnings)).toEqual(["messages[].thinking_blocks", "reasoning_effort"]);
+      }
+    });
+
+    it("are sent with every assistant turn that has them, and without reasoning_effort too", () => {
+      const { body, warnings } = convert({
+        messages: [
+          { role: "user", content: "Hi" },
+          {
+            role: "assistant",
+            content: "Hello!",
+            reasoningBlocks: [{ type: "reasoning", text: "hi", signature }],
+          },
+          { role: "user", content: "Bye" },
+        ],
+      });
+      expect(body.messages[1]!.content).toEqual([
+        { type: "thinking", thinking: "hi", signature },
+        { type: "text", text: "Hello!" },
+      ]);
+      expect(body).not.toHaveProperty("thinking");
+      expect(warnings).toEqual([]);
+    });
   });
 });
 
@@ -440,6 +519,7 @@ describe("parseAnthropicResponse", () => {
       id: "msg_01",
       text: "Let me check.",
       reasoning: "hmm",
+      reasoningBlocks: [{ type: "reasoning", text: "hmm", signature: "sig" }],
       toolCalls: [
         { id: "toolu_01", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } },
       ],
@@ -465,6 +545,12 @@ describe("parseAnthropicResponse", () => {
     );
     expect(result.reasoning).toBe("First, then.");
     expect(result.text).toBe("Done.");
+    // Whole, in Anthropic's order, signatures and data as sent: what a tool loop hands back.
+    expect(result.reasoningBlocks).toEqual([
+      { type: "reasoning", text: "First, ", signature: "c2lnMQ==" },
+      { type: "redacted-reasoning", data: "EmwKAhgBEgy3va3pzix" },
+      { type: "reasoning", text: "then.", signature: "c2lnMg==" },
+    ]);
     const plain = parseAnthropicResponse(
       {
         id: "msg_04",
@@ -477,6 +563,12 @@ describe("parseAnthropicResponse", () => {
       where,
     );
     expect(plain).not.toHaveProperty("reasoning");
+    expect(plain.reasoningBlocks).toEqual([{ type: "redacted-reasoning", data: "EmwKAhgBEgy3va3pzix" }]);
+    const none = parseAnthropicResponse(
+      { id: "msg_05", content: [{ type: "text", text: "Done." }], usage: {} },
+      where,
+    );
+    expect(none).not.toHaveProperty("reasoningBlocks");
   });
 
   it("a thinking block without its text is bad_response", () => {
@@ -590,12 +682,12 @@ describe("AnthropicStreamParser", () => {
     ]);
   });
 
-  it("thinking_delta -> reasoning-delta, before the text; signature_delta, empty pieces and redacted_thinking skipped", () => {
+  it("thinking_delta -> signed reasoning-delta, signature_delta -> its signature, redacted_thinking whole, in Anthropic's order; empty pieces skipped", () => {
     const { parts } = run([
       start,
       blockStart(0, { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix" }),
       blockStop(0),
-      blockStart(1, { type: "thinking", thinking: "" }),
+      blockStart(1, { type: "thinking", thinking: "", signature: "" }),
       blockDelta(1, { type: "thinking_delta", thinking: "Let me " }),
       blockDelta(1, { type: "thinking_delta", thinking: "" }),
       blockDelta(1, { type: "thinking_delta", thinking: "think" }),
@@ -615,8 +707,10 @@ describe("AnthropicStreamParser", () => {
       ev("message_stop", { type: "message_stop" }),
     ]);
     expect(parts).toEqual([
-      { type: "reasoning-delta", delta: "Let me " },
-      { type: "reasoning-delta", delta: "think" },
+      { type: "redacted-reasoning", data: "EmwKAhgBEgy3va3pzix" },
+      { type: "reasoning-delta", delta: "Let me ", signed: true },
+      { type: "reasoning-delta", delta: "think", signed: true },
+      { type: "reasoning-signature", signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pk" },
       { type: "text-delta", delta: "Yes." },
       {
         type: "finish",

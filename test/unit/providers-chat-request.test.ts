@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ChatStreamPart } from "../../src/providers/chat-spec.js";
+import type { ChatRequest, ChatStreamPart } from "../../src/providers/chat-spec.js";
 import { ChatWarnings } from "../../src/providers/chat-warnings.js";
 import { convertToAnthropicRequest } from "../../src/providers/anthropic/convert-to-anthropic-request.js";
 import { convertToGoogleRequest } from "../../src/providers/google/convert-to-google-request.js";
 import { convertToOllamaRequest } from "../../src/providers/ollama/convert-to-ollama-request.js";
+import { convertToOpenAIRequest } from "../../src/providers/openai/convert-to-openai-request.js";
 import type { UpstreamStream } from "../../src/providers/http.js";
 import { parseDataUrl } from "../../src/providers/parse-data-url.js";
 import { parseToolArguments } from "../../src/providers/parse-tool-arguments.js";
@@ -173,6 +174,54 @@ describe("an assistant message that only calls tools, its content left out", () 
     expect(warnings).toEqual([]);
     expect(JSON.stringify(body)).toContain("weather");
     expect(JSON.stringify(body)).not.toContain("undefined");
+  });
+});
+
+describe("reasoning blocks (thinking_blocks) on the wire formats that cannot take them back", () => {
+  // Only Anthropic takes its signed thinking back; every other adapter must say it did not send it.
+  const signature = "c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw==";
+  const request: ChatRequest = {
+    model: "m",
+    max_tokens: 10,
+    messages: [
+      { role: "user", content: "weather?" },
+      {
+        role: "assistant",
+        content: "Let me look.",
+        tool_calls: [{ id: "call_1", type: "function", function: { name: "weather", arguments: "{}" } }],
+        reasoningBlocks: [
+          { type: "reasoning", text: "The user wants the weather.", signature },
+          { type: "redacted-reasoning", data: "EmwKAhgBEgy3va3pzix" },
+        ],
+      },
+      { role: "tool", tool_call_id: "call_1", content: "sunny" },
+    ],
+  };
+  it.each([
+    ["Gemini", () => convertToGoogleRequest(request)],
+    ["Ollama", () => convertToOllamaRequest(request, { stream: false })],
+    ["OpenAI-format upstreams", () => convertToOpenAIRequest(request, { stream: false })],
+  ] as const)("%s warns once and sends the turn without them", (upstream, convert) => {
+    const { body, warnings } = convert();
+    expect(warnings).toEqual([
+      {
+        setting: "messages[].thinking_blocks",
+        message: `${upstream} ${upstream.endsWith("s") ? "do" : "does"} not take thinking_blocks back; they were not sent`,
+      },
+    ]);
+    const sent = JSON.stringify(body);
+    expect(sent).toContain("weather");
+    for (const gone of [signature, "EmwKAhgBEgy3va3pzix", "The user wants", "reasoningBlocks", "thinking"]) {
+      expect(sent).not.toContain(gone);
+    }
+  });
+
+  it("the OpenAI format keeps the caller's messages as they are when none has them (no copy)", () => {
+    const plain: ChatRequest = { model: "m", messages: [{ role: "user", content: "hi" }] };
+    expect(convertToOpenAIRequest(plain, { stream: false }).body.messages).toBe(plain.messages);
+    // The caller's message is not changed by the copy that leaves the blocks out.
+    convertToOpenAIRequest(request, { stream: false });
+    expect(request.messages[1]).toHaveProperty("reasoningBlocks");
   });
 });
 

@@ -46,7 +46,9 @@ export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> 
           "`stream: true` the answer is server-sent events in OpenAI's chunk format. Settings the " +
           "upstream cannot honour are listed in the X-Switchyard-Warnings header. Reasoning the upstream " +
           "returns apart from the answer comes back as `reasoning_content` (in the message, or in the " +
-          "deltas of a stream); `reasoning_effort` asks for it where the upstream must be asked.",
+          "deltas of a stream); `reasoning_effort` asks for it where the upstream must be asked. Anthropic's " +
+          "thinking also comes as LiteLLM's `thinking_blocks`, signed, which an assistant message hands back " +
+          "so that a tool loop goes on thinking.",
         body: ChatCompletionRequest,
         response: errors,
       },

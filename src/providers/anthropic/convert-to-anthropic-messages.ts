@@ -1,4 +1,4 @@
-import type { ChatContentPart, ChatMessage } from "../chat-spec.js";
+import type { ChatContentPart, ChatMessage, ChatReasoningBlock } from "../chat-spec.js";
 import type { ChatWarnings } from "../chat-warnings.js";
 import { parseDataUrl } from "../parse-data-url.js";
 import { parseToolArguments } from "../parse-tool-arguments.js";
@@ -9,6 +9,8 @@ export type AnthropicImageSource =
   { type: "base64"; media_type: string; data: string } | { type: "url"; url: string };
 
 export type AnthropicContentBlock =
+  | { type: "thinking"; thinking: string; signature: string }
+  | { type: "redacted_thinking"; data: string }
   | { type: "text"; text: string }
   | { type: "image"; source: AnthropicImageSource }
   | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
@@ -32,7 +34,8 @@ export interface AnthropicPrompt {
 /**
  * OpenAI messages -> Anthropic's `system` and alternating user/assistant turns. System and
  * developer messages go to the top-level `system` (one met after the conversation started is
- * hoisted there, with a warning); tool messages become `tool_result` blocks in a user turn, and
+ * hoisted there, with a warning); an assistant message's reasoning blocks (its `thinking_blocks`)
+ * lead its turn, as Anthropic gave them; tool messages become `tool_result` blocks in a user turn, and
  * consecutive messages of one side (user and tool, or assistant) are merged into one turn, because
  * Anthropic wants every tool_result of a turn in the user message right after the tool_use.
  */
@@ -110,7 +113,7 @@ function convertAssistant(
   message: Extract<ChatMessage, { role: "assistant" }>,
   warnings: ChatWarnings,
 ): AnthropicContentBlock[] {
-  const blocks: AnthropicContentBlock[] = [];
+  const blocks: AnthropicContentBlock[] = convertReasoningBlocks(message.reasoningBlocks, warnings);
   if (contentParts(message.content).some((part) => part.type !== "text")) {
     warnings.add(
       "messages",
@@ -128,6 +131,31 @@ function convertAssistant(
       );
     }
     blocks.push({ type: "tool_use", id: call.id, name: call.function.name, input: input.value });
+  }
+  return blocks;
+}
+
+/**
+ * The turn's thinking back as Anthropic sent it, signatures untouched, so a tool loop can go on
+ * thinking. Anthropic refuses a thinking block without its signature, so one a caller sent back
+ * without it (a stream read without its signature_delta) is left out, with a warning.
+ */
+function convertReasoningBlocks(
+  reasoningBlocks: readonly ChatReasoningBlock[] | undefined,
+  warnings: ChatWarnings,
+): AnthropicContentBlock[] {
+  const blocks: AnthropicContentBlock[] = [];
+  for (const block of reasoningBlocks ?? []) {
+    if (block.type === "redacted-reasoning") {
+      blocks.push({ type: "redacted_thinking", data: block.data });
+    } else if (block.signature !== undefined && block.signature.length > 0) {
+      blocks.push({ type: "thinking", thinking: block.text, signature: block.signature });
+    } else {
+      warnings.add(
+        "messages[].thinking_blocks",
+        "Anthropic takes a thinking block back only with its signature; one without it was not sent",
+      );
+    }
   }
   return blocks;
 }

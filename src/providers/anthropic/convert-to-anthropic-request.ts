@@ -45,8 +45,13 @@ export function convertToAnthropicRequest(
   const tools = prepareAnthropicTools(request, warnings);
 
   const sampling =
-    prepareAnthropicThinking(request, tools.tool_choice, ANTHROPIC_DEFAULT_MAX_TOKENS, warnings) ??
-    samplingWithoutThinking(request, warnings);
+    prepareAnthropicThinking(
+      request,
+      prompt.messages,
+      tools.tool_choice,
+      ANTHROPIC_DEFAULT_MAX_TOKENS,
+      warnings,
+    ) ?? samplingWithoutThinking(request, warnings);
 
   if (request.seed !== undefined) warnings.add("seed", "Anthropic does not support seed; it was not sent");
   if (request.presence_penalty !== undefined && request.presence_penalty !== 0) {

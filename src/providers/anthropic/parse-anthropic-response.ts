@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import { Compile } from "typebox/compile";
-import type { ChatResult, ChatToolCall } from "../chat-spec.js";
+import type { ChatReasoningBlock, ChatResult, ChatToolCall } from "../chat-spec.js";
 import { expectShape } from "../expect-shape.js";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.js";
 import { mapAnthropicUsage } from "./map-anthropic-usage.js";
@@ -15,7 +15,7 @@ export const AnthropicUsageShape = Type.Object({
   cache_read_input_tokens: Count,
 });
 
-/** Blocks are checked by type below; types this gateway does not map (redacted_thinking, server tools) pass. */
+/** Blocks are checked by type below; types this gateway does not map (server tools, citations) pass. */
 const AnthropicResponse = Compile(
   Type.Object({
     id: Type.String(),
@@ -27,7 +27,17 @@ const AnthropicResponse = Compile(
 
 const TextBlock = Compile(Type.Object({ type: Type.Literal("text"), text: Type.String() }));
 
-const ThinkingBlock = Compile(Type.Object({ type: Type.Literal("thinking"), thinking: Type.String() }));
+const ThinkingBlock = Compile(
+  Type.Object({
+    type: Type.Literal("thinking"),
+    thinking: Type.String(),
+    signature: Type.Optional(Type.String()),
+  }),
+);
+
+const RedactedThinkingBlock = Compile(
+  Type.Object({ type: Type.Literal("redacted_thinking"), data: Type.String() }),
+);
 
 const ToolUseBlock = Compile(
   Type.Object({
@@ -42,19 +52,33 @@ const ToolUseBlock = Compile(
  * A Messages API answer -> the result: text blocks joined (null when there is none), thinking
  * blocks joined as the reasoning (back to back, as a client joins them streamed; absent when there
  * is none), tool_use blocks as tool calls with Anthropic's own ids and their input as a JSON
- * string. A redacted_thinking block is encrypted, with nothing to read, so it is left out.
+ * string. A redacted_thinking block is encrypted, with nothing to read, so it is left out of the
+ * reasoning. Both kinds are also kept whole, signatures and data as sent, in their order, as the
+ * reasoning blocks a tool loop hands back.
  */
 export function parseAnthropicResponse(body: unknown, where: string): Omit<ChatResult, "warnings"> {
   const message = expectShape(AnthropicResponse, body, where);
   const texts: string[] = [];
   const thoughts: string[] = [];
+  const reasoningBlocks: ChatReasoningBlock[] = [];
   const toolCalls: ChatToolCall[] = [];
   message.content.forEach((block, index) => {
     const at = `${where} (content/${index})`;
     if (block.type === "text") {
       texts.push(expectShape(TextBlock, block, at).text);
     } else if (block.type === "thinking") {
-      thoughts.push(expectShape(ThinkingBlock, block, at).thinking);
+      const { thinking, signature } = expectShape(ThinkingBlock, block, at);
+      thoughts.push(thinking);
+      reasoningBlocks.push({
+        type: "reasoning",
+        text: thinking,
+        ...(signature !== undefined ? { signature } : {}),
+      });
+    } else if (block.type === "redacted_thinking") {
+      reasoningBlocks.push({
+        type: "redacted-reasoning",
+        data: expectShape(RedactedThinkingBlock, block, at).data,
+      });
     } else if (block.type === "tool_use") {
       const call = expectShape(ToolUseBlock, block, at);
       toolCalls.push({
@@ -69,6 +93,7 @@ export function parseAnthropicResponse(body: unknown, where: string): Omit<ChatR
     id: message.id,
     text: texts.length > 0 ? texts.join("") : null,
     ...(reasoning.length > 0 ? { reasoning } : {}),
+    ...(reasoningBlocks.length > 0 ? { reasoningBlocks } : {}),
     toolCalls,
     finishReason: mapAnthropicStopReason(message.stop_reason),
     usage: mapAnthropicUsage(message.usage),

@@ -21,6 +21,7 @@ const ContentBlockStart = Compile(
       type: Type.String(),
       text: Type.Optional(Type.String()),
       thinking: Type.Optional(Type.String()),
+      data: Type.Optional(Type.String()),
       id: Type.Optional(Type.String()),
       name: Type.Optional(Type.String()),
       input: Type.Optional(Type.Unknown()),
@@ -35,6 +36,7 @@ const ContentBlockDelta = Compile(
       type: Type.String(),
       text: Type.Optional(Type.String()),
       thinking: Type.Optional(Type.String()),
+      signature: Type.Optional(Type.String()),
       partial_json: Type.Optional(Type.String()),
     }),
   }),
@@ -57,12 +59,12 @@ interface OpenToolBlock {
 
 /**
  * Anthropic's SSE events -> parts, event by event: message_start (id, input usage),
- * content_block_start (a tool_use opens a tool call: id and name; a redacted_thinking block is
- * encrypted whole, nothing to read), content_block_delta (text_delta -> text; thinking_delta ->
- * reasoning; input_json_delta -> arguments), content_block_stop, message_delta (stop_reason, output
- * usage), message_stop -> the one finish. `ping` and unknown events are skipped (Anthropic adds
- * event types); an `error` event throws. Tool calls are numbered among themselves, as OpenAI's
- * index is, not by content block.
+ * content_block_start (a tool_use opens a tool call: id and name; a redacted_thinking block comes
+ * whole, encrypted, and goes on as it is), content_block_delta (text_delta -> text; thinking_delta ->
+ * signed reasoning; signature_delta -> the signature closing it; input_json_delta -> arguments),
+ * content_block_stop, message_delta (stop_reason, output usage), message_stop -> the one finish.
+ * `ping` and unknown events are skipped (Anthropic adds event types); an `error` event throws. Tool
+ * calls are numbered among themselves, as OpenAI's index is, not by content block.
  */
 export class AnthropicStreamParser implements ChatStreamParser<SseEvent> {
   /** The message id, once message_start has come. */
@@ -132,6 +134,7 @@ export class AnthropicStreamParser implements ChatStreamParser<SseEvent> {
       type: string;
       text?: string;
       thinking?: string;
+      data?: string;
       id?: string;
       name?: string;
       input?: unknown;
@@ -142,7 +145,10 @@ export class AnthropicStreamParser implements ChatStreamParser<SseEvent> {
       return block.text ? [{ type: "text-delta", delta: block.text }] : [];
     }
     if (block.type === "thinking") {
-      return block.thinking ? [{ type: "reasoning-delta", delta: block.thinking }] : [];
+      return block.thinking ? [{ type: "reasoning-delta", delta: block.thinking, signed: true }] : [];
+    }
+    if (block.type === "redacted_thinking") {
+      return block.data ? [{ type: "redacted-reasoning", data: block.data }] : [];
     }
     if (block.type !== "tool_use") return [];
     if (!block.id || !block.name) {
@@ -160,13 +166,19 @@ export class AnthropicStreamParser implements ChatStreamParser<SseEvent> {
 
   #blockDelta(delta: {
     index: number;
-    delta: { type: string; text?: string; thinking?: string; partial_json?: string };
+    delta: { type: string; text?: string; thinking?: string; signature?: string; partial_json?: string };
   }): ChatStreamPart[] {
     if (delta.delta.type === "text_delta") {
       return delta.delta.text ? [{ type: "text-delta", delta: delta.delta.text }] : [];
     }
     if (delta.delta.type === "thinking_delta") {
-      return delta.delta.thinking ? [{ type: "reasoning-delta", delta: delta.delta.thinking }] : [];
+      return delta.delta.thinking
+        ? [{ type: "reasoning-delta", delta: delta.delta.thinking, signed: true }]
+        : [];
+    }
+    if (delta.delta.type === "signature_delta") {
+      // What Anthropic checks the block by when it is sent back: the caller keeps it with the block.
+      return delta.delta.signature ? [{ type: "reasoning-signature", signature: delta.delta.signature }] : [];
     }
     if (delta.delta.type === "input_json_delta") {
       const tool = this.#toolBlocks.get(delta.index);
@@ -175,8 +187,7 @@ export class AnthropicStreamParser implements ChatStreamParser<SseEvent> {
       tool.sentArguments = true;
       return [{ type: "tool-call-delta", index: tool.toolIndex, argumentsDelta: piece }];
     }
-    // signature_delta (what Anthropic checks thinking by when it is sent back), citations_delta:
-    // nothing OpenAI's shape carries.
+    // citations_delta: nothing OpenAI's shape carries.
     return [];
   }
 

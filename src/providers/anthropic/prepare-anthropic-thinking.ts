@@ -1,6 +1,7 @@
 import type { ChatRequest } from "../chat-spec.js";
 import type { ChatWarnings } from "../chat-warnings.js";
 import { maxTokensOf, readReasoningEffort } from "../read-chat-request.js";
+import type { AnthropicMessage } from "./convert-to-anthropic-messages.js";
 import type { AnthropicToolChoice } from "./prepare-anthropic-tools.js";
 
 export interface AnthropicThinking {
@@ -34,6 +35,7 @@ export interface AnthropicThinkingSettings {
  */
 export function prepareAnthropicThinking(
   request: ChatRequest,
+  messages: readonly AnthropicMessage[],
   toolChoice: AnthropicToolChoice | undefined,
   defaultMaxTokens: number,
   warnings: ChatWarnings,
@@ -51,13 +53,14 @@ export function prepareAnthropicThinking(
     return undefined;
   }
 
-  // Mid tool loop, Anthropic wants the assistant turn's thinking blocks back with their signatures,
-  // which OpenAI's messages cannot carry: thinking on would be refused with a 400, so this turn
-  // goes without it (it thinks again once an assistant answer without calls closes the loop).
-  if (continuesToolCall(request)) {
+  // Mid tool loop, Anthropic wants the assistant turn's thinking blocks back with their signatures
+  // (the caller hands them back as the message's thinking_blocks). Without them thinking on would be
+  // refused with a 400, so this turn goes without it (it thinks again once an assistant answer
+  // without calls closes the loop).
+  if (lacksToolLoopThinking(messages)) {
     warnings.add(
       "reasoning_effort",
-      "Anthropic needs the earlier turn's thinking back to think while answering a tool result, which OpenAI's messages cannot carry; reasoning_effort was not sent",
+      "Anthropic needs the earlier turn's thinking back (the assistant message's thinking_blocks, with their signatures) to think while answering a tool result, and it had none; reasoning_effort was not sent",
     );
     return undefined;
   }
@@ -111,14 +114,14 @@ function thinkingMaxTokens(
 }
 
 /**
- * Whether the last assistant turn called tools. A user message after the tool results does not end
- * the loop for Anthropic: it joins the results in one user turn, and the final assistant message must
- * still start with its thinking.
+ * Whether the last assistant turn called tools without starting with its thinking, which Anthropic
+ * refuses with thinking on. The turns are Anthropic's, as converted: a user message after the tool
+ * results does not end the loop, since it joins them in one user turn, and the final assistant turn
+ * must still start with its thinking.
  */
-function continuesToolCall(request: ChatRequest): boolean {
-  for (let i = request.messages.length - 1; i >= 0; i--) {
-    const message = request.messages[i]!;
-    if (message.role === "assistant") return (message.tool_calls?.length ?? 0) > 0;
-  }
-  return false;
+function lacksToolLoopThinking(messages: readonly AnthropicMessage[]): boolean {
+  const last = messages.findLast((message) => message.role === "assistant");
+  if (last === undefined || !last.content.some((block) => block.type === "tool_use")) return false;
+  const first = last.content[0]?.type;
+  return first !== "thinking" && first !== "redacted_thinking";
 }

@@ -2,7 +2,13 @@ import type { ChatContentPart, ChatMessage } from "../chat-spec.js";
 import type { ChatWarnings } from "../chat-warnings.js";
 import { parseDataUrl } from "../parse-data-url.js";
 import { parseToolArguments } from "../parse-tool-arguments.js";
-import { contentParts, isInstruction, textOf, toolNamesById } from "../read-chat-request.js";
+import {
+  contentParts,
+  isInstruction,
+  textOf,
+  toolNamesById,
+  warnReasoningBlocksNotSent,
+} from "../read-chat-request.js";
 
 /** Gemini's parts as this gateway sends them (generativelanguage v1beta). */
 export type GooglePart =
@@ -112,6 +118,7 @@ function convertAssistant(
   warnings: ChatWarnings,
 ): GooglePart[] {
   const parts: GooglePart[] = [];
+  warnReasoningBlocksNotSent(message, "Gemini", warnings);
   if (contentParts(message.content).some((part) => part.type !== "text")) {
     warnings.add(
       "messages",

@@ -2,7 +2,13 @@ import type { ChatContentPart, ChatMessage } from "../chat-spec.js";
 import type { ChatWarnings } from "../chat-warnings.js";
 import { parseDataUrl } from "../parse-data-url.js";
 import { parseToolArguments } from "../parse-tool-arguments.js";
-import { type ChatContent, contentParts, textOf, toolNamesById } from "../read-chat-request.js";
+import {
+  type ChatContent,
+  contentParts,
+  textOf,
+  toolNamesById,
+  warnReasoningBlocksNotSent,
+} from "../read-chat-request.js";
 
 /** A message of Ollama's `/api/chat`. */
 export interface OllamaMessage {
@@ -38,6 +44,7 @@ export function convertToOllamaMessages(
         return { role: "user", content: textOf(message.content), ...(images.length > 0 ? { images } : {}) };
       }
       case "assistant": {
+        warnReasoningBlocksNotSent(message, "Ollama", warnings);
         const calls = (message.tool_calls ?? []).map((call) => {
           const args = parseToolArguments(call.function.arguments);
           if (!args.ok) {

@@ -1,4 +1,4 @@
-import type { ChatRequest, ChatWarning, EmbeddingsRequest } from "../chat-spec.js";
+import type { ChatMessage, ChatRequest, ChatWarning, EmbeddingsRequest } from "../chat-spec.js";
 import { isRecord } from "../http.js";
 
 /**
@@ -7,7 +7,8 @@ import { isRecord } from "../http.js";
  * rules: `stream` and `stream_options` are ours (a stream asks for `include_usage`, so its last chunk
  * carries the usage), and `n` other than 1 is dropped with a warning, since a result holds one
  * choice. Other `extra` fields go through as sent: an OpenAI-compatible server honours or ignores
- * them as OpenAI would.
+ * them as OpenAI would. An assistant message's reasoning blocks (its `thinking_blocks`) are not sent,
+ * with a warning (see withoutReasoningBlocks).
  */
 export function convertToOpenAIRequest(
   request: ChatRequest,
@@ -18,7 +19,7 @@ export function convertToOpenAIRequest(
   const body: Record<string, unknown> = {
     ...extra,
     model: request.model,
-    messages: request.messages,
+    messages: withoutReasoningBlocks(request.messages, warnings),
     max_tokens: request.max_tokens,
     max_completion_tokens: request.max_completion_tokens,
     temperature: request.temperature,
@@ -53,6 +54,32 @@ export function convertToOpenAIRequest(
   }
   // JSON.stringify drops the undefined fields; deleting them here would cost more than it saves.
   return { body, warnings };
+}
+
+/**
+ * The messages without their reasoning blocks, which are the gateway's field, not OpenAI's (an
+ * upstream may refuse a message field it does not know), and which only Anthropic takes back. The
+ * messages are copied only when one has them (the hot path), and only that message is rebuilt.
+ */
+function withoutReasoningBlocks(messages: ChatMessage[], warnings: ChatWarning[]): ChatMessage[] {
+  let out: ChatMessage[] | undefined;
+  let dropped = false;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
+    if (message.role !== "assistant" || message.reasoningBlocks === undefined) continue;
+    dropped ||= message.reasoningBlocks.length > 0;
+    out ??= [...messages];
+    const copy = { ...message };
+    delete copy.reasoningBlocks;
+    out[i] = copy;
+  }
+  if (dropped) {
+    warnings.push({
+      setting: "messages[].thinking_blocks",
+      message: "OpenAI-format upstreams do not take thinking_blocks back; they were not sent",
+    });
+  }
+  return out ?? messages;
 }
 
 /**
