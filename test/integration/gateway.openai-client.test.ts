@@ -296,15 +296,8 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
     ];
     // The tool result asks the fake to think again, so an answer that reasons shows thinking was on.
     const RESULT = "Sunny. Think first, then answer.";
-    const assistantTurn = () =>
-      (
-        JSON.parse(fakes.anthropic!.requests.at(-1)!.body) as {
-          thinking?: unknown;
-          messages: { role: string; content: Record<string, unknown>[] }[];
-        }
-      ).messages[1]!;
-
-    it("answers the call with thinking_blocks, and the message sent back verbatim thinks while answering the result", async () => {
+    /** Turn 1: a user's question that makes the fake think, then call the tool. */
+    const firstTurn = async () => {
       const { client } = await userWith(fakes.anthropic!, "anthropic", "claude-sonnet-4-5");
       const ask: OpenAI.ChatCompletionMessageParam = {
         role: "user",
@@ -316,6 +309,18 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
         tools,
         reasoning_effort: "low",
       });
+      return { client, ask, first };
+    };
+    const assistantTurn = () =>
+      (
+        JSON.parse(fakes.anthropic!.requests.at(-1)!.body) as {
+          thinking?: unknown;
+          messages: { role: string; content: Record<string, unknown>[] }[];
+        }
+      ).messages[1]!;
+
+    it("answers the call with thinking_blocks, and the message sent back verbatim thinks while answering the result", async () => {
+      const { client, ask, first } = await firstTurn();
       const message: OpenAI.ChatCompletionMessage & WithThinking = first.choices[0]!.message;
       expect(first.choices[0]!.finish_reason).toBe("tool_calls");
       expect(message.reasoning_content).toBe(reasoningFor("Please think first and call tool"));
@@ -428,17 +433,7 @@ describeEachDialect("/v1 with the official openai client", (dialect) => {
     });
 
     it("without its thinking_blocks the result is answered without thinking, named in X-Switchyard-Warnings", async () => {
-      const { client } = await userWith(fakes.anthropic!, "anthropic", "claude-sonnet-4-5");
-      const ask: OpenAI.ChatCompletionMessageParam = {
-        role: "user",
-        content: "Please think first and call tool",
-      };
-      const first = await client.chat.completions.create({
-        model: "claude-sonnet-4-5",
-        messages: [ask],
-        tools,
-        reasoning_effort: "low",
-      });
+      const { client, ask, first } = await firstTurn();
       const { content, tool_calls } = first.choices[0]!.message;
       const { response } = await client.chat.completions
         .create({

@@ -11,13 +11,12 @@ import {
   sql,
   type UnknownRow,
 } from "kysely";
-import { afterEach, beforeEach, expect, it } from "vitest";
-import { createDatabase, type DatabaseHandle } from "../../src/db/create-database.js";
+import { expect, it } from "vitest";
 import type { Dialect } from "../../src/db/database-url.js";
 import { createMigrator, type SwitchyardMigrator } from "../../src/db/migrator.js";
 import { migrations } from "../../src/db/migrations/index.js";
 import type { Database } from "../../src/db/schema.js";
-import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
+import { describeEachDialect, useEmptyDatabasePerTest } from "../support/databases.js";
 import { MIGRATION_NAMES } from "../support/migration-names.js";
 import { type SchemaSnapshot, snapshotSchema } from "../support/schema-snapshot.js";
 
@@ -121,25 +120,7 @@ async function upOneStep(migrator: SwitchyardMigrator, name: string): Promise<vo
 }
 
 describeEachDialect("migrations interrupted inside a step", (dialect) => {
-  let testDb: TestDatabase | undefined;
-  let handle: DatabaseHandle | undefined;
-
-  beforeEach(async () => {
-    testDb = await createTestDatabase(dialect);
-    handle = createDatabase({ databaseUrl: testDb.url, poolSize: 2 });
-  });
-
-  afterEach(async () => {
-    await handle?.close();
-    await testDb?.drop();
-    handle = undefined;
-    testDb = undefined;
-  });
-
-  const db = () => {
-    if (!handle) throw new Error("no database");
-    return handle.db;
-  };
+  const db = useEmptyDatabasePerTest(dialect);
 
   for (const [index, name] of MIGRATIONS.entries()) {
     it(`${name}, killed after any of its statements, is finished by the next migrate up`, async () => {

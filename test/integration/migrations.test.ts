@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, expect, it } from "vitest";
-import { createDatabase, type DatabaseHandle } from "../../src/db/create-database.js";
+import { expect, it } from "vitest";
 import { createMigrator } from "../../src/db/migrator.js";
-import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
+import { describeEachDialect, useEmptyDatabasePerTest } from "../support/databases.js";
 import { MIGRATION_NAMES } from "../support/migration-names.js";
 import { listIndexes, type SchemaSnapshot, snapshotSchema } from "../support/schema-snapshot.js";
 
@@ -47,25 +46,7 @@ function objectsIn(snapshot: SchemaSnapshot): string[] {
 }
 
 describeEachDialect("migrations", (dialect) => {
-  let testDb: TestDatabase | undefined;
-  let handle: DatabaseHandle | undefined;
-
-  beforeEach(async () => {
-    testDb = await createTestDatabase(dialect);
-    handle = createDatabase({ databaseUrl: testDb.url, poolSize: 2 });
-  });
-
-  afterEach(async () => {
-    await handle?.close();
-    await testDb?.drop();
-    handle = undefined;
-    testDb = undefined;
-  });
-
-  const db = () => {
-    if (!handle) throw new Error("no database");
-    return handle.db;
-  };
+  const db = useEmptyDatabasePerTest(dialect);
   const snapshot = () => snapshotSchema(db(), dialect);
 
   it("up applies every migration, downAll reverts them all, and up again rebuilds the identical schema", async () => {

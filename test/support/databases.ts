@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Kysely } from "kysely";
-import { afterAll, beforeAll, describe, inject } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, inject } from "vitest";
 import { createDatabase, type DatabaseHandle } from "../../src/db/create-database.js";
 import type { Dialect } from "../../src/db/database-url.js";
 import { createMigrator } from "../../src/db/migrator.js";
@@ -115,5 +115,26 @@ export function useMigratedDatabase(dialect: Dialect): () => MigratedDatabase {
   return () => {
     if (!current) throw new Error("useMigratedDatabase: the database is ready only inside tests");
     return current;
+  };
+}
+
+/**
+ * Inside a describe: an empty database (nothing migrated) of its own for every test, closed and
+ * dropped after it, for tests of the migrations themselves. Returns a getter of its Kysely instance.
+ */
+export function useEmptyDatabasePerTest(dialect: Dialect): () => Kysely<Database> {
+  let current: { test: TestDatabase; handle: DatabaseHandle } | undefined;
+  beforeEach(async () => {
+    const test = await createTestDatabase(dialect);
+    current = { test, handle: createDatabase({ databaseUrl: test.url, poolSize: 2 }) };
+  });
+  afterEach(async () => {
+    await current?.handle.close();
+    await current?.test.drop();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error("useEmptyDatabasePerTest: the database exists only inside tests");
+    return current.handle.db;
   };
 }
