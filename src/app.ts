@@ -64,7 +64,10 @@ import { createProviderDispatchers } from "./providers/dispatchers.js";
 import { ProviderError } from "./providers/errors.js";
 import { adapterFor } from "./providers/registry.js";
 import { checkBaseUrl } from "./providers/ssrf.js";
-import { holdsEncryptedConnectionSecrets } from "./secrets/connection-secret-store.js";
+import {
+  holdsEncryptedConnectionSecrets,
+  secretsUnderUnknownKeys,
+} from "./secrets/connection-secret-store.js";
 import { deriveKey } from "./secrets/derive-key.js";
 import { connectionAad, decryptSecret, encryptSecret } from "./secrets/envelope.js";
 import { decryptHeaderValues, encryptHeaderValues } from "./secrets/header-values.js";
@@ -186,6 +189,14 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
       logger.warn(
         { connection: failure.id, reason: failure.reason },
         "a connection's plain custom header values were left as they are: its encrypted ones cannot be read (is its master key missing from the keyring?)",
+      );
+    }
+    // A master key replaced without rotating (or a key file from another directory) would otherwise
+    // show only as failing connections, one call at a time.
+    for (const { kid, count } of await secretsUnderUnknownKeys(db, keyring.kids)) {
+      logger.warn(
+        { kid, secrets: count },
+        `${count} stored connection secret(s) are encrypted under master key ${kid}, which this instance does not have: those connections fail until SWITCHYARD_MASTER_KEY or SWITCHYARD_PREVIOUS_MASTER_KEYS holds it`,
       );
     }
   } catch (error) {

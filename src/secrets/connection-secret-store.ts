@@ -81,3 +81,33 @@ function notUnderPattern(currentKid: string): string {
   if (!KID_PATTERN.test(currentKid)) throw new TypeError("not a key id");
   return `v1:${currentKid}:%`;
 }
+
+/** Stored connection secrets under one key id the keyring lacks. */
+export interface SecretsUnderUnknownKey {
+  kid: string;
+  count: number;
+}
+
+/**
+ * The connection secrets (keys, and header values) encrypted under a key id outside `kids`, per key
+ * id: those connections cannot be called until the key is back (SWITCHYARD_MASTER_KEY or
+ * SWITCHYARD_PREVIOUS_MASTER_KEYS). A key id is a public hash prefix, safe to log. One pass over
+ * llm_providers, a small table, at start-up only.
+ */
+export async function secretsUnderUnknownKeys(
+  db: Kysely<Database>,
+  kids: readonly string[],
+): Promise<SecretsUnderUnknownKey[]> {
+  const counts = new Map<string, number>();
+  for (const column of ["api_key_encrypted", "secret_headers_encrypted"] as const) {
+    let query = db.selectFrom("llm_providers").select(column).where(column, "is not", null);
+    for (const kid of kids) query = query.where(column, "not like", notUnderPattern(kid));
+    for (const row of await query.execute()) {
+      // Only a well-formed key id is named: a malformed blob's text is not echoed into the log.
+      const found = /^v1:([^:]*):/.exec(row[column] ?? "")?.[1];
+      const kid = found !== undefined && KID_PATTERN.test(found) ? found : "(not an envelope)";
+      counts.set(kid, (counts.get(kid) ?? 0) + 1);
+    }
+  }
+  return [...counts].map(([kid, count]) => ({ kid, count }));
+}

@@ -5,6 +5,10 @@ import { holdsEncryptedConnectionSecrets } from "../../src/secrets/connection-se
 import { connectionAad, encryptSecret } from "../../src/secrets/envelope.js";
 import { encryptHeaderValues } from "../../src/secrets/header-values.js";
 import { createKeyring } from "../../src/secrets/keyring.js";
+import { composeSwitchyard } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { kidOf } from "../../src/secrets/envelope.js";
 import { describeEachDialect, useMigratedDatabase } from "../support/databases.js";
 
 // What decides whether a master key may be generated (master-key.ts): a database that holds any
@@ -56,5 +60,66 @@ describeEachDialect("holdsEncryptedConnectionSecrets", (dialect) => {
   it("is true when a key is encrypted", async () => {
     await newConnection({ apiKey: true });
     expect(await holdsEncryptedConnectionSecrets(database().db)).toBe(true);
+  });
+});
+
+describeEachDialect("start-up with secrets under a master key it lacks", (dialect) => {
+  const database = useMigratedDatabase(dialect);
+  const oldMaster = randomBytes(32);
+  const newMaster = randomBytes(32);
+
+  /** Starts an instance on the database with these keys; the lines it logged while starting. */
+  async function startWith(env: Record<string, string>): Promise<string> {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "info",
+      destination: { write: (line: string) => void lines.push(line) },
+    });
+    const config = loadConfig(env, { databaseUrl: database().test.url, port: 0 });
+    const sy = await composeSwitchyard(config, { logger });
+    await sy.close();
+    return lines.join("");
+  }
+
+  it("warns with the key id and how many secrets, never a secret; not once the key is a previous one", async () => {
+    const { db } = database();
+    const old = createKeyring({ current: oldMaster });
+    const userId = uuidv7();
+    await db
+      .insertInto("users")
+      .values({ id: userId, email: `u-${userId}@example.test`, password_hash: null })
+      .execute();
+    const id = uuidv7();
+    const key = encryptSecret(old, "sk-under-the-old-key", connectionAad(id, `user:${userId}`));
+    await db
+      .insertInto("llm_providers")
+      .values({
+        id,
+        scope: "user",
+        user_id: userId,
+        name: "c",
+        provider_type: "openai",
+        is_default: false,
+        api_key_encrypted: key,
+        secret_headers_encrypted: encryptHeaderValues(
+          old,
+          { "X-Auth-Token": "tok-old" },
+          id,
+          `user:${userId}`,
+        ),
+      })
+      .execute();
+
+    const logged = await startWith({ SWITCHYARD_MASTER_KEY: newMaster.toString("base64") });
+    expect(logged).toContain(`2 stored connection secret(s) are encrypted under master key ${kidOf(key)}`);
+    expect(logged).not.toContain("sk-under-the-old-key");
+    expect(logged).not.toContain("tok-old");
+    expect(logged).not.toContain(oldMaster.toString("base64"));
+
+    const rotating = await startWith({
+      SWITCHYARD_MASTER_KEY: newMaster.toString("base64"),
+      SWITCHYARD_PREVIOUS_MASTER_KEYS: oldMaster.toString("base64"),
+    });
+    expect(rotating).not.toContain("which this instance does not have");
   });
 });
