@@ -4,8 +4,10 @@ import type { FastifyServerOptions } from "fastify";
 import { AppError, type ErrorCode } from "../domain/errors.js";
 import { newId } from "../domain/new-id.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
 import { presentError } from "./error-status.js";
 import { problemDocument } from "./plugins/problem-errors.js";
+import { UNMATCHED_ROUTE } from "./plugins/request-metrics.js";
 
 type ClientErrorHandler = NonNullable<FastifyServerOptions["clientErrorHandler"]>;
 
@@ -23,6 +25,9 @@ const REFUSALS: Partial<Record<string, { code: ErrorCode; detail: string }>> = {
 };
 const MALFORMED = { code: "bad_request", detail: "The request is not well-formed HTTP/1.1" } as const;
 
+/** Node's parser accepts only the methods it knows, all upper case, so no request has this one. */
+const UNKNOWN_METHOD = "unknown";
+
 /** Codes of a connection the client already dropped: there is nobody to answer or to tell the log about. */
 const GONE = new Set(["ECONNRESET", "EPIPE"]);
 
@@ -33,8 +38,14 @@ const GONE = new Set(["ECONNRESET", "EPIPE"]);
  * in problem+json, with a request id made as request-id.ts makes one (the caller's cannot be read),
  * and closes the connection: after a framing error, where the next request would start is unknown.
  * The path is unknown too (it may never have been read), so /v1 gets problem+json as well.
+ * Each refusal is counted with the unrouted requests, so a client sending what the server cannot
+ * read shows in the error rate as well as in the log.
  */
-export function createClientErrorHandler(logger: Pick<Logger, "info">): ClientErrorHandler {
+export function createClientErrorHandler(deps: {
+  logger: Pick<Logger, "info">;
+  metrics: Pick<Metrics, "httpRequests">;
+}): ClientErrorHandler {
+  const { logger, metrics } = deps;
   return (error, socket) => {
     if (GONE.has(error.code) || socket.destroyed) {
       socket.destroy();
@@ -45,6 +56,12 @@ export function createClientErrorHandler(logger: Pick<Logger, "info">): ClientEr
     const requestId = newId();
     // Only the code: the error's rawPacket holds the raw bytes, Authorization header included.
     logger.info({ request_id: requestId, status, code: error.code }, "request refused by the HTTP parser");
+    // Neither the method nor when the request began is known (the parser may not have got that
+    // far, and does not say): a method no request can have, and no time, rather than a guess.
+    metrics.httpRequests.observe(
+      { method: UNKNOWN_METHOD, route: UNMATCHED_ROUTE, status: String(status) },
+      0,
+    );
     if (socket.writable && !responseUnderway(socket)) {
       const body = JSON.stringify(
         problemDocument(new AppError(refusal.code, refusal.detail), status, requestId),

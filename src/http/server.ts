@@ -14,10 +14,12 @@ import { createClientErrorHandler } from "./client-error-handler.js";
 import type { HttpApp } from "./http-app.js";
 import { registerJsonBodyParser } from "./plugins/json-body.js";
 import { registerOpenApi } from "./plugins/openapi.js";
-import { answerFrameworkError, registerErrorHandling } from "./plugins/problem-errors.js";
+import { observeResponses } from "./plugins/observe-responses.js";
+import { createFrameworkErrorHandler, registerErrorHandling } from "./plugins/problem-errors.js";
 import { registerRequestId, requestIdFrom } from "./plugins/request-id.js";
 import { lazyChildLoggerFactory } from "./plugins/lazy-request-logger.js";
-import { registerRequestLog } from "./plugins/request-log.js";
+import { createRequestLog } from "./plugins/request-log.js";
+import { createRequestMetrics } from "./plugins/request-metrics.js";
 import { validatorCompiler } from "./plugins/validator-compiler.js";
 import { createRequestAuthenticator } from "./plugins/authenticate.js";
 import { adminAuditRoutes } from "./routes/admin-audit.routes.js";
@@ -43,6 +45,8 @@ export type HttpServerDeps = Pick<
 
 /** Builds the Fastify app with every route registered; it does not listen. */
 export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
+  // Told of every request, routed or refused before routing (see createFrameworkErrorHandler).
+  const responseObservers = [createRequestLog(deps.logger), createRequestMetrics(deps.metrics)];
   const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: deps.logger,
     genReqId: requestIdFrom,
@@ -62,8 +66,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
     routerOptions: { maxParamLength: maxHeaderSize },
     // Errors from before routing (an undecodable path) and from Node's HTTP parser (oversized
     // headers, malformed framing) in our formats, with a request id, instead of Fastify's and Node's.
-    frameworkErrors: answerFrameworkError,
-    clientErrorHandler: createClientErrorHandler(deps.logger),
+    frameworkErrors: createFrameworkErrorHandler(responseObservers),
+    clientErrorHandler: createClientErrorHandler(deps),
   }).withTypeProvider<TypeBoxTypeProvider>();
   // TypeBox checks requests with the same schemas the services use: bodies exactly as sent (no type
   // coercion, no defaults filled in, unknown fields refused), query strings and path parameters
@@ -72,7 +76,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
 
   registerRequestId(app);
-  registerRequestLog(app, deps.logger);
+  // On the root instance, so the hooks see every route.
+  for (const observer of responseObservers) observeResponses(app, observer);
   registerErrorHandling(app);
   registerJsonBodyParser(app);
   await registerOpenApi(app, { version: VERSION });
@@ -91,8 +96,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<HttpApp> {
   const { services } = deps;
   const authenticate = createRequestAuthenticator(deps.authenticator);
   await app.register(healthRoutes, { checkDatabase: deps.checkDatabase });
-  // Registered at the top level (not encapsulated) so its onResponse hook sees every route.
-  await metricsRoutes(app, { metrics: deps.metrics });
+  await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(authRoutes, { auth: services.auth, authenticate });
   await app.register(meRoutes, { users: services.users, apiKeys: services.apiKeys, authenticate });
   await app.register(orgsRoutes, { orgs: services.orgs, authenticate });

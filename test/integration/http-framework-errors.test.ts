@@ -103,6 +103,47 @@ describeEachDialect("HTTP errors from before a route or a request", (dialect) =>
     expect(kept.json().request_id).toBe("trace-1");
   });
 
+  /** How many requests /metrics has counted under these labels (0 before the first). */
+  async function counted(labels: { method: string; route: string; status: number }): Promise<number> {
+    const res = await app.inject({ url: "/metrics" });
+    const series = `switchyard_http_request_duration_seconds_count{method="${labels.method}",route="${labels.route}",status="${labels.status}"} `;
+    const line = res.body.split("\n").find((l) => l.startsWith(series));
+    return line === undefined ? 0 : Number(line.slice(series.length));
+  }
+
+  it("writes an access-log line for a path it cannot decode, and counts it as unmatched", async () => {
+    const before = await counted({ method: "GET", route: "unmatched", status: 400 });
+    const cases = [
+      { id: "bad-url-api", target: "/api/%zz?token=sy-query-secret", path: "/api/%zz" },
+      { id: "bad-url-v1", target: "/v1/%E0%A4%A", path: "/v1/%E0%A4%A" },
+    ];
+    for (const { id, target } of cases) {
+      // Over a socket, as a client sends it: nothing on the way normalises the path.
+      const res = await exchange(
+        port,
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(res.status).toBe(400);
+      expect(res.headers["x-request-id"]).toBe(id);
+    }
+    for (const { id, path } of cases) {
+      await vi.waitFor(() =>
+        expect(logLines().filter((line) => line.request_id === id)).toEqual([
+          expect.objectContaining({ level: 30, msg: "request completed", method: "GET", path, status: 400 }),
+        ]),
+      );
+      const [line] = logLines().filter((l) => l.request_id === id);
+      expect(line!.duration_ms).toEqual(expect.any(Number));
+      expect(Object.keys(line!)).not.toContain("req");
+    }
+    expect(logs.text()).not.toContain("sy-query-secret");
+    // Counted once each, under the one label every unrouted request gets (no series per path).
+    expect(await counted({ method: "GET", route: "unmatched", status: 400 })).toBe(before + 2);
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    expect(metrics).not.toContain("%zz");
+    expect(metrics).not.toContain("%E0");
+  });
+
   it("lets a long path parameter reach the route, which answers it as any wrong id", async () => {
     const res = await app.inject({ url: `/api/llm-providers/${"a".repeat(150)}` });
     expect(res.statusCode).toBe(422);
@@ -118,6 +159,7 @@ describeEachDialect("HTTP errors from before a route or a request", (dialect) =>
   });
 
   it("answers headers over Node's limit 431 in problem+json with a request id, and closes", async () => {
+    const before = await counted({ method: "unknown", route: "unmatched", status: 431 });
     const res = await exchange(
       port,
       `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(60_000)}\r\n\r\n`,
@@ -139,6 +181,8 @@ describeEachDialect("HTTP errors from before a route or a request", (dialect) =>
     expect(logLines()).toContainEqual(
       expect.objectContaining({ level: 30, request_id: requestId, status: 431, code: "HPE_HEADER_OVERFLOW" }),
     );
+    // Counted with the unrouted requests; the method is not known, so none is made up.
+    expect(await counted({ method: "unknown", route: "unmatched", status: 431 })).toBe(before + 1);
   });
 
   it("answers malformed framing 400 in problem+json with a request id, and closes", async () => {

@@ -1,12 +1,13 @@
 import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
-import { registerRequestLog } from "../../src/http/plugins/request-log.js";
+import { observeResponses } from "../../src/http/plugins/observe-responses.js";
+import { createRequestLog } from "../../src/http/plugins/request-log.js";
 import { type LogLevel, recordingLogger } from "../support/recording-logger.js";
 
 async function appAt(level: LogLevel) {
   const recorded = recordingLogger(level);
   const app = Fastify();
-  registerRequestLog(app, recorded.logger);
+  observeResponses(app, createRequestLog(recorded.logger));
   app.get("/ok", async () => ({ ok: true }));
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/boom", async (_request, reply) => reply.code(503).send({ down: true }));

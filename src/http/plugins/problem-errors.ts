@@ -3,6 +3,7 @@ import { isMissingReference } from "../../db/errors.js";
 import { AppError, type ErrorCode, isAppError } from "../../domain/errors.js";
 import { fieldIssues } from "../../domain/validate.js";
 import { presentError } from "../error-status.js";
+import type { ResponseObserver } from "./observe-responses.js";
 
 /**
  * The one error handler. Whatever went wrong becomes an AppError with a code from the closed set,
@@ -21,18 +22,26 @@ export function registerErrorHandling(app: FastifyInstance): void {
 /**
  * Fastify's `frameworkErrors` option: a URL the router cannot read (percent-encoding that is not
  * UTF-8, a parameter over maxParamLength) is refused before any route or hook runs, and Fastify's
- * own answer has its own body and no request id.
+ * own answer has its own body and no request id. No onResponse hook runs for it either, so the
+ * `observers` (the access log, the request metrics) are told here, or these requests would be
+ * missing from both.
  */
-export function answerFrameworkError(
-  error: FastifyError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): void {
-  // No onRequest hook runs for these requests.
-  reply.header("x-request-id", request.id);
-  // A parameter too long for the router matches no route; a path it cannot decode is refused as
-  // such ("no route" would hide what is wrong with it). request.is404 is true for both.
-  void answerError(error, request, reply, { unrouted: error.code === "FST_ERR_MAX_PARAM_LENGTH" });
+export function createFrameworkErrorHandler(
+  observers: readonly ResponseObserver[],
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => {
+    const started = performance.now();
+    // "close", not "finish": it comes whether or not the client stayed for the answer.
+    reply.raw.once("close", () => {
+      const elapsedMs = performance.now() - started;
+      for (const observe of observers) observe(request, reply, elapsedMs);
+    });
+    // No onRequest hook runs for these requests.
+    reply.header("x-request-id", request.id);
+    // A parameter too long for the router matches no route; a path it cannot decode is refused as
+    // such ("no route" would hide what is wrong with it). request.is404 is true for both.
+    void answerError(error, request, reply, { unrouted: error.code === "FST_ERR_MAX_PARAM_LENGTH" });
+  };
 }
 
 function answerError(
