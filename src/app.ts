@@ -4,6 +4,7 @@ import { createLru } from "./cache/lru.js";
 import { createCachedMap, createMemoryBus } from "./cache/memory.js";
 import { type Config, type ConfigOverrides, loadConfig } from "./config.js";
 import { connectDatabase } from "./db/connect-database.js";
+import { namingLostDatabase } from "./db/database-lost.js";
 import { createDatabase, type DatabaseHandle } from "./db/create-database.js";
 import { redactDatabaseUrl } from "./db/database-url.js";
 import { createMigrator, MigrationError, type SwitchyardMigrator } from "./db/migrator.js";
@@ -201,7 +202,10 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     }
   } catch (error) {
     await handle.close();
-    throw error;
+    // Past connectDatabase the database can still go away (a restart, a dropped connection) while
+    // the master key is looked up or header values are sealed: said as such, naming the database,
+    // as connectDatabase does for the first contact. A migration's failure is its own MigrationError.
+    throw namingLostDatabase(error, config.databaseUrl);
   }
   logger.debug({ database: redactDatabaseUrl(config.databaseUrl) }, "database ready");
 

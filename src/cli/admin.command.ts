@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { composeSwitchyard } from "../app.js";
+import { namingLostDatabase } from "../db/database-lost.js";
 import { systemActor } from "../domain/actor.js";
 import { AppError } from "../domain/errors.js";
 import { createLogger } from "../logger.js";
@@ -35,7 +36,7 @@ export function adminCommand(): Command {
           });
           process.stdout.write(`created admin ${user.email} (${user.id})\n`);
         } catch (error) {
-          if (!(error instanceof AppError)) throw error;
+          if (!(error instanceof AppError)) throw namingLostDatabase(error, config.databaseUrl);
           process.stderr.write(`switchyard: ${error.message}\n`);
           process.exitCode = error.code === "conflict" ? 3 : 2;
         } finally {

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { ConfigError } from "../config.js";
 import { connectDatabase } from "../db/connect-database.js";
 import { createDatabase } from "../db/create-database.js";
+import { namingLostDatabase } from "../db/database-lost.js";
 import { createConnectionsRepo } from "../domain/connections/connections.repo.js";
 import { sealPlainHeaderValues } from "../domain/connections/seal-plain-header-values.js";
 import { createLogger } from "../logger.js";
@@ -105,6 +106,8 @@ export function keysCommand(): Command {
           );
           headers.failed.forEach(unreadable("custom headers"));
           if (keys.failed.length + headers.failed.length + sealed.failed.length > 0) process.exitCode = 1;
+        } catch (error) {
+          throw namingLostDatabase(error, config.databaseUrl);
         } finally {
           await handle.close();
         }

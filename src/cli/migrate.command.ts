@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { connectDatabase } from "../db/connect-database.js";
 import { createDatabase } from "../db/create-database.js";
+import { namingLostDatabase } from "../db/database-lost.js";
 import { createMigrator, type SwitchyardMigrator } from "../db/migrator.js";
 import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
 import { withStopSignalsDeferred } from "./defer-stop-signals.js";
@@ -18,6 +19,8 @@ async function withSwitchyard(
   try {
     await connectDatabase(handle, config.databaseUrl);
     await fn({ migrator: createMigrator(handle.db) });
+  } catch (error) {
+    throw namingLostDatabase(error, config.databaseUrl);
   } finally {
     await handle.close();
   }

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { composeSwitchyard } from "../app.js";
+import { namingLostDatabase } from "../db/database-lost.js";
 import { createLogger } from "../logger.js";
 import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
 
@@ -46,6 +47,8 @@ export function providersCommand(): Command {
           }
           process.stdout.write(`${targets.length - failed} ok, ${failed} failed\n`);
           if (failed > 0) process.exitCode = 1;
+        } catch (error) {
+          throw namingLostDatabase(error, config.databaseUrl);
         } finally {
           await sy.close();
         }

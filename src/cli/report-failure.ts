@@ -1,5 +1,6 @@
 import { ConfigError } from "../config.js";
 import { DatabaseUnreachableError } from "../db/connect-database.js";
+import { DatabaseLostError, isDatabaseLost } from "../db/database-lost.js";
 import { MigrationError } from "../db/migrator.js";
 
 export interface FailureReport {
@@ -17,8 +18,21 @@ export function reportFailure(error: unknown): FailureReport {
   if (error instanceof ConfigError) {
     return { text: `switchyard: invalid configuration: ${error.message}\n`, exitCode: 2 };
   }
-  if (error instanceof MigrationError || error instanceof DatabaseUnreachableError) {
+  if (
+    error instanceof MigrationError ||
+    error instanceof DatabaseUnreachableError ||
+    error instanceof DatabaseLostError
+  ) {
     return { text: `switchyard: ${error.message}\n`, exitCode: 1 };
+  }
+  if (isDatabaseLost(error)) {
+    // A command that did not say which database it was using (namingLostDatabase): still the
+    // environment, and most of these driver errors have no code to go by below.
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      text: `switchyard: lost the database: ${error.message}${typeof code === "string" ? ` (${code})` : ""}\n`,
+      exitCode: 1,
+    };
   }
   if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string") {
     // An error with a code is the system or a driver speaking (EADDRINUSE, ECONNREFUSED,

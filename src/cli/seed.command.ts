@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { composeSwitchyard } from "../app.js";
+import { namingLostDatabase } from "../db/database-lost.js";
 import { seedDefaultConnection } from "../domain/connections/seed-default-connection.js";
 import { createLogger } from "../logger.js";
 import { type CommonFlags, configFromFlags, withCommonFlags } from "./common-flags.js";
@@ -24,6 +25,8 @@ export function seedCommand(): Command {
           ? `created the system default connection ${connection.name} (${connection.provider_type}, ${connection.model})\n`
           : `the system already has a default connection: ${connection.name}; nothing changed\n`,
       );
+    } catch (error) {
+      throw namingLostDatabase(error, config.databaseUrl);
     } finally {
       await sy.close();
     }

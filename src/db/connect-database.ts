@@ -10,7 +10,7 @@ import { redactDatabaseUrl } from "./database-url.js";
  */
 export class DatabaseUnreachableError extends Error {
   constructor(databaseUrl: string, cause: unknown) {
-    super(`cannot open the database ${redactDatabaseUrl(databaseUrl)}: ${reasonOf(cause, databaseUrl)}`, {
+    super(`cannot open the database ${redactDatabaseUrl(databaseUrl)}: ${driverReason(cause, databaseUrl)}`, {
       cause,
     });
     this.name = "DatabaseUnreachableError";
@@ -32,7 +32,11 @@ export async function connectDatabase(
   }
 }
 
-function reasonOf(cause: unknown, databaseUrl: string): string {
+/**
+ * A driver's error as the end of a one-line message: its message and code, never the URL's password
+ * (see withoutPassword).
+ */
+export function driverReason(cause: unknown, databaseUrl: string): string {
   const message = cause instanceof Error ? cause.message : String(cause);
   const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
   const reason = message.trim() === "" ? "no reason given" : message;

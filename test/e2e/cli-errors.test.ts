@@ -1,10 +1,13 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runCli } from "../support/cli.js";
+import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/databases.js";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 
 /**
  * Failures a user causes from outside (the database URL, the server it names) are one line that
  * names the database, exit code 1, no stack: the driver errors behind them often carry no code.
+ * That holds for a database that goes away after the first contact too.
  */
 
 const PASSWORD = "hunter2-canary-9d4e";
@@ -61,5 +64,51 @@ describe("a database that will not open, in one line", () => {
       },
     );
     expectOneLine(res, /SSL profile must be an object/);
+  });
+});
+
+// The database is opened, then its connection dies in the middle of a later query: the proxy cuts
+// it when the query on Kysely's migration table goes by. SQLite is in-process and cannot go away.
+describeEachDialect("a database lost after the first contact, in one line", (dialect) => {
+  if (dialect === "sqlite") {
+    it.skip("does not apply: SQLite is in-process", () => {});
+    return;
+  }
+  let testDb: TestDatabase;
+  let proxy: TcpProxy;
+  let url: string;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(dialect);
+    const migrated = await runCli(["migrate", "up", "--database-url", testDb.url]);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const real = new URL(testDb.url);
+    proxy = await startTcpProxy(real.hostname, Number(real.port), { cutWhenClientSends: "kysely_migration" });
+    const viaProxy = new URL(testDb.url);
+    viaProxy.port = String(proxy.port);
+    // PostgreSQL's test server trusts local users: the password is only carried, to be hidden.
+    if (dialect === "postgres") viaProxy.password = PASSWORD;
+    url = viaProxy.toString();
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await testDb?.drop();
+  });
+
+  it("migrate status with the connection cut mid-query", async () => {
+    const res = await runCli(["migrate", "status", "--database-url", url]);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+    expect(res.stderr.trim().split("\n")).toHaveLength(1);
+    const redacted = dialect === "postgres" ? url.replace(PASSWORD, "***") : url;
+    expect(res.stderr).toBe(
+      `switchyard: lost the database ${redacted}: ${
+        dialect === "postgres"
+          ? "Connection terminated unexpectedly"
+          : "Connection lost: The server closed the connection. (PROTOCOL_CONNECTION_LOST)"
+      }\n`,
+    );
+    expect(res.stderr + res.stdout).not.toContain(PASSWORD);
   });
 });

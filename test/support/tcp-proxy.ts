@@ -14,7 +14,19 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  /**
+   * Cuts every forwarded connection (without passing the bytes on) the first time a client sends
+   * this text: the database "goes away" in the middle of a chosen query, after the ones before it.
+   */
+  cutWhenClientSends?: string;
+}
+
+export async function startTcpProxy(
+  targetHost: string,
+  targetPort: number,
+  options: TcpProxyOptions = {},
+): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
 
@@ -30,7 +42,17 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
             upstream.destroy();
           });
         }
-        client.pipe(upstream).pipe(client);
+        const trigger = options.cutWhenClientSends;
+        if (trigger === undefined) {
+          client.pipe(upstream).pipe(client);
+          return;
+        }
+        upstream.pipe(client);
+        client.on("data", (chunk: Buffer) => {
+          if (chunk.includes(trigger)) void cut();
+          else upstream.write(chunk);
+        });
+        client.on("end", () => upstream.end());
       });
       s.once("error", reject);
       s.listen(port, "127.0.0.1", () => {
