@@ -63,3 +63,27 @@ export function isDatabaseLost(error: unknown): error is Error {
 export function namingLostDatabase(error: unknown, databaseUrl: string): unknown {
   return isDatabaseLost(error) ? new DatabaseLostError(databaseUrl, error) : error;
 }
+
+/** Socket failures of a connection being opened: the database server is down or out of reach. */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+]);
+
+/**
+ * Whether a request failed because the database is down or went away, the environment rather than
+ * a bug: a lost connection (isDatabaseLost), or a new one the pool could not open. A request's other
+ * dependencies report their own errors (upstreams as ProviderError; Redis falls back to memory), so
+ * a bare socket error reaching the HTTP error handler comes from the database driver.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (isDatabaseLost(error)) return true;
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  return code !== undefined && UNREACHABLE_CODES.has(code);
+}

@@ -56,4 +56,35 @@ describeEachDialect("/readyz follows the database", (dialect) => {
     }
     expect(status).toBe(200);
   });
+
+  it("a request that needs the database while it is away is 503 with Retry-After, under /api and /v1, not a 500", async () => {
+    const registered = await app.inject({
+      method: "POST",
+      url: "/api/auth/register",
+      payload: { email: `down-${dialect}@example.test`, password: "correct horse battery" },
+    });
+    expect(registered.statusCode).toBe(201);
+    const auth = { authorization: `Bearer ${registered.json<{ access_token: string }>().access_token}` };
+
+    await proxy.cut();
+    try {
+      const api = await app.inject({ url: "/api/llm-providers", headers: auth });
+      expect(api.statusCode).toBe(503);
+      expect(api.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(api.headers["retry-after"]).toBe("5");
+      expect(api.json()).toMatchObject({ code: "service_unavailable" });
+
+      const v1 = await app.inject({
+        method: "POST",
+        url: "/v1/chat/completions",
+        headers: auth,
+        payload: { model: "any", messages: [{ role: "user", content: "hi" }] },
+      });
+      expect(v1.statusCode).toBe(503);
+      expect(v1.headers["retry-after"]).toBe("5");
+      expect(v1.json()).toMatchObject({ error: { type: "api_error" } });
+    } finally {
+      await proxy.restore();
+    }
+  });
 });

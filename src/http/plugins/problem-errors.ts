@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isDatabaseUnavailable } from "../../db/database-lost.js";
 import { isMissingReference } from "../../db/errors.js";
 import { AppError, type ErrorCode, isAppError } from "../../domain/errors.js";
 import { fieldIssues } from "../../domain/validate.js";
@@ -182,6 +183,14 @@ function toAppError(error: FastifyError | Error): AppError {
   // the row it refers to is gone, which the caller can act on; nothing broke.
   if (isMissingReference(error)) {
     return new AppError("not_found", "Something this request refers to no longer exists", { cause: error });
+  }
+  // The database down or gone mid-request: nothing is wrong with the request or the code, and the
+  // same request may succeed once the database is back, as /readyz tells a load balancer.
+  if (isDatabaseUnavailable(error)) {
+    return new AppError("service_unavailable", "The database is unavailable; try again shortly", {
+      retryAfterSeconds: 5,
+      cause: error,
+    });
   }
   if (fastifyError.statusCode === 405) return new AppError("method_not_allowed", "Method not allowed");
   if (fastifyError.statusCode === 503)
