@@ -201,11 +201,12 @@ describeEachDialect("connection config per provider type", (dialect) => {
       baseUrl: `https://bob:${password}@llm.example.test/v1`,
     });
 
-    const list = await t().app.inject({ method: "GET", url: "/api/llm-providers", headers: user.headers });
+    // The system connection's base_url is shown to the admin only (a plain user gets the usage view).
+    const list = await t().app.inject({ method: "GET", url: "/api/llm-providers", headers: admin.headers });
     const one = await t().app.inject({
       method: "GET",
       url: `/api/llm-providers/${system.id}`,
-      headers: user.headers,
+      headers: admin.headers,
     });
     const me = await t().app.inject({
       method: "GET",

@@ -40,6 +40,7 @@ const VIEW_FIELDS = [
   "api_key_hint",
   "api_key_ref",
   "base_url",
+  "can_manage",
   "config",
   "context_window",
   "created_at",
@@ -633,7 +634,9 @@ describeEachDialect("connections routes", (dialect) => {
       });
       const visible = await list(user);
       const seen = visible.find((c) => c.id === sys.id);
-      expect(seen).toMatchObject({ scope: "system", has_api_key: true, api_key_hint: "SYS1" });
+      // The hint is the admin's (the usage view): a plain user learns only that there is a key.
+      expect(seen).toMatchObject({ scope: "system", has_api_key: true, api_key_hint: null });
+      expect(sys).toMatchObject({ api_key_hint: "SYS1" });
       const get = await call(user, "GET", `/api/llm-providers/${sys.id}`);
       expect(get.statusCode, get.body).toBe(200);
       expectNoKey(get, sysKey);
@@ -734,6 +737,137 @@ describeEachDialect("connections routes", (dialect) => {
 
       const names = (await list(owner)).filter((c) => c.org_id === org.id);
       expect(names.map((c) => c.model).sort()).toEqual(["a-model", "o-model"]);
+    });
+
+    describe("usage view", () => {
+      /** What a caller who may use a connection but not change it does not see, with what they do. */
+      const HIDDEN = {
+        base_url: null,
+        api_key_hint: null,
+        api_key_ref: null,
+        config: null,
+        last_error: null,
+      };
+      const internalBody = (name: string) => ({
+        name,
+        provider_type: "openai-compatible",
+        base_url: "http://litellm.internal:4000",
+        model: "gpt-4o",
+        api_key: `sk-shared-${tag()}-HINT`,
+        config: { organization: "org-internal", headers: { "X-Route": "blue" }, temperature: 0.3 },
+      });
+      /** A failed test as the upstream left it: last_error names the host. */
+      async function failIt(id: string): Promise<void> {
+        await t()
+          .sy.db.updateTable("llm_providers")
+          .set({ health_status: "failed", last_error: "could not reach litellm.internal:4000/models" })
+          .where("id", "=", id)
+          .execute();
+      }
+      async function seenBy(
+        user: TestUser,
+        id: string,
+      ): Promise<{ listed: ConnectionView; got: ConnectionView }> {
+        const listed = (await list(user)).find((c) => c.id === id);
+        expect(listed).toBeDefined();
+        const got = await call(user, "GET", `/api/llm-providers/${id}`);
+        expect(got.statusCode, got.body).toBe(200);
+        return { listed: listed!, got: got.json<ConnectionView>() };
+      }
+      const FULL = {
+        base_url: "http://litellm.internal:4000",
+        api_key_hint: "HINT",
+        config: { organization: "org-internal", headers: { "X-Route": "blue" }, temperature: 0.3 },
+        last_error: "could not reach litellm.internal:4000/models",
+        can_manage: true,
+      };
+
+      it("a plain user listing and getting a system connection sees the usage view; the admin sees everything", async () => {
+        const user = await t().newUser();
+        const sys = await create(t().admin, { ...internalBody(`sys-${tag()}`), scope: "system" });
+        expect(sys.can_manage).toBe(true);
+        await failIt(sys.id);
+        const { listed, got } = await seenBy(user, sys.id);
+        for (const view of [listed, got]) {
+          expect(Object.keys(view).sort()).toEqual(VIEW_FIELDS);
+          expect(view).toMatchObject({
+            ...HIDDEN,
+            can_manage: false,
+            name: sys.name,
+            model: "gpt-4o",
+            has_api_key: true,
+            health_status: "failed",
+          });
+        }
+        expect(JSON.stringify([listed, got])).not.toContain("litellm.internal");
+        const admin = await seenBy(t().admin, sys.id);
+        for (const view of [admin.listed, admin.got]) expect(view).toMatchObject(FULL);
+      });
+
+      it("an env key's name is the admin's: a plain user sees has_api_key, not api_key_ref", async () => {
+        const user = await t().newUser();
+        await setSetting("connections.env_key_allowlist", ["SHARED_LLM_KEY"]);
+        try {
+          const sys = await create(t().admin, {
+            name: `env-${tag()}`,
+            provider_type: "openai",
+            api_key_ref: "env:SHARED_LLM_KEY",
+            scope: "system",
+          });
+          expect(sys.api_key_ref).toBe("env:SHARED_LLM_KEY");
+          const { listed, got } = await seenBy(user, sys.id);
+          for (const view of [listed, got]) {
+            expect(view).toMatchObject({ has_api_key: true, api_key_ref: null, can_manage: false });
+          }
+          expect((await seenBy(t().admin, sys.id)).got.api_key_ref).toBe("env:SHARED_LLM_KEY");
+        } finally {
+          await resetSetting("connections.env_key_allowlist");
+        }
+      });
+
+      it("an org member sees the usage view of the org's connections; its owner and admins see everything", async () => {
+        const owner = await t().newUser();
+        const orgAdmin = await t().newUser();
+        const member = await t().newUser();
+        const org = await createOrg(owner);
+        await addMember(owner, org.id, orgAdmin, "admin");
+        await addMember(owner, org.id, member, "member");
+        await setSetting("connections.allow_private_base_urls", true);
+        let shared: ConnectionView;
+        try {
+          shared = await create(owner, { ...internalBody(`org-${tag()}`), scope: "org", org_id: org.id });
+        } finally {
+          await resetSetting("connections.allow_private_base_urls");
+        }
+        await failIt(shared.id);
+        const seen = await seenBy(member, shared.id);
+        for (const view of [seen.listed, seen.got]) {
+          expect(view).toMatchObject({
+            ...HIDDEN,
+            can_manage: false,
+            has_api_key: true,
+            health_status: "failed",
+          });
+        }
+        expect(JSON.stringify(seen)).not.toContain("litellm.internal");
+        for (const manager of [owner, orgAdmin]) {
+          const { listed, got } = await seenBy(manager, shared.id);
+          for (const view of [listed, got]) expect(view).toMatchObject(FULL);
+        }
+      });
+
+      it("a user sees everything of their own connection, in the list and alone", async () => {
+        const user = await t().newUser();
+        const own = await create(user, {
+          ...internalBody(`own-${tag()}`),
+          base_url: "https://llm.example.test/v1",
+        });
+        await failIt(own.id);
+        const { listed, got } = await seenBy(user, own.id);
+        for (const view of [listed, got]) {
+          expect(view).toMatchObject({ ...FULL, base_url: "https://llm.example.test/v1" });
+        }
+      });
     });
 
     describe("SSRF", () => {

@@ -153,6 +153,8 @@ export type UpdateConnectionBody = Static<typeof UpdateConnectionBody>;
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
+const USAGE_VIEW_NULL = "Null for a caller who may use the connection but not change it (can_manage false)";
+
 export const ConnectionView = Type.Object(
   {
     id: Type.String({ format: "uuid" }),
@@ -161,19 +163,26 @@ export const ConnectionView = Type.Object(
     org_id: NullableString,
     name: Type.String(),
     provider_type: ProviderTypeSchema,
-    base_url: NullableString,
+    base_url: Type.Union([Type.String(), Type.Null()], { description: USAGE_VIEW_NULL }),
     model: NullableString,
     has_api_key: Type.Boolean(),
-    api_key_hint: Type.Union([Type.String({ description: "The key's last 4 characters" }), Type.Null()]),
-    api_key_ref: NullableString,
-    config: Type.Union([ConnectionConfig, Type.Null()]),
+    api_key_hint: Type.Union([Type.String({ description: "The key's last 4 characters" }), Type.Null()], {
+      description: USAGE_VIEW_NULL,
+    }),
+    api_key_ref: Type.Union([Type.String(), Type.Null()], { description: USAGE_VIEW_NULL }),
+    config: Type.Union([ConnectionConfig, Type.Null()], { description: USAGE_VIEW_NULL }),
     timeout_seconds: Type.Integer(),
     context_window: Type.Union([Type.Integer(), Type.Null()]),
     is_default: Type.Boolean(),
     is_enabled: Type.Boolean(),
     health_status: Type.Union([Type.Literal("unknown"), Type.Literal("ok"), Type.Literal("failed")]),
     last_tested_at: NullableString,
-    last_error: NullableString,
+    last_error: Type.Union([Type.String(), Type.Null()], { description: USAGE_VIEW_NULL }),
+    can_manage: Type.Boolean({
+      description:
+        "Whether the caller may change (and delete, test for everyone, see the whole of) this connection: " +
+        "an admin for system connections, the org's owners and admins for org ones, the owner for user ones",
+    }),
     created_at: Type.String({ format: "date-time" }),
     updated_at: Type.String({ format: "date-time" }),
   },

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { newId } from "../new-id.js";
 import { constraintViolation, isMissingReference, violatedConstraintName } from "../../db/errors.js";
-import type { ConnectionScope, Database } from "../../db/schema.js";
+import type { ConnectionScope, Database, MembershipRole } from "../../db/schema.js";
 import { SecretDecryptionError } from "../../secrets/envelope.js";
 import { type Actor, isAdmin } from "../actor.js";
 import type { AuditRecorder } from "../audit/audit.types.js";
@@ -52,6 +52,8 @@ export interface ConnectionsServiceDeps {
 }
 
 const DEFAULT_INDEX = "llm_providers_one_default_key";
+
+const managesOrg = (role: MembershipRole | undefined) => role === "owner" || role === "admin";
 
 const connectionNotFound = () => new AppError("not_found", "No connection with that id");
 
@@ -145,8 +147,28 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
     }
     const role = orgId ? await deps.orgs.findRole(orgId, actor.userId) : undefined;
     if (!role) throw new AppError("not_found", "No organization with that id");
-    if (role !== "owner" && role !== "admin") {
+    if (!managesOrg(role)) {
       throw new AppError("forbidden", "Only the organization's owners and admins may change its connections");
+    }
+  }
+
+  /** Whether the actor may change a connection: assertCanWrite's rule, told the actor's org roles. */
+  function changesGiven(actor: Actor, orgRoles: ReadonlyMap<string, MembershipRole>) {
+    return (c: ConnectionRecord): boolean => {
+      if (actor.kind === "system") return true;
+      if (c.scope === "system") return isAdmin(actor);
+      if (c.scope === "user") return c.userId === actor.userId;
+      return c.orgId !== null && managesOrg(orgRoles.get(c.orgId));
+    };
+  }
+
+  async function mayChange(actor: Actor, c: ConnectionRecord): Promise<boolean> {
+    try {
+      await assertCanWrite(actor, c.scope, c.userId, c.orgId);
+      return true;
+    } catch (error) {
+      if (isAppError(error)) return false;
+      throw error;
     }
   }
 
@@ -269,15 +291,25 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
   };
 
   return {
-    /** Connections the caller can use: own, their orgs', the system's. Defaults first, newest first. */
+    /**
+     * Connections the caller can use: own, their orgs', the system's. Defaults first, newest first.
+     * Each is the full view or the usage view by whether the caller may change it, decided from the
+     * memberships already read for visibility, not by a query per connection.
+     */
     async list(actor: Actor): Promise<{ items: ConnectionView[] }> {
-      const v = await visibility(actor);
-      if (!v) throw new AppError("unauthorized", "No user is signed in");
-      return { items: (await deps.repo.listVisible(v)).map(toConnectionView) };
+      if (actor.kind !== "user") throw new AppError("unauthorized", "No user is signed in");
+      const memberships = await deps.orgs.membershipsOfUser(actor.userId);
+      const rows = await deps.repo.listVisible({
+        userId: actor.userId,
+        orgIds: memberships.map((m) => m.orgId),
+      });
+      const changes = changesGiven(actor, new Map(memberships.map((m) => [m.orgId, m.role])));
+      return { items: rows.map((c) => toConnectionView(c, changes(c))) };
     },
 
     async get(actor: Actor, id: string): Promise<ConnectionView> {
-      return toConnectionView(await findReadable(actor, id));
+      const found = await findReadable(actor, id);
+      return toConnectionView(found, await mayChange(actor, found));
     },
 
     async create(actor: Actor, input: unknown): Promise<ConnectionView> {
@@ -348,7 +380,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
         throw fromDatabase(error, scope);
       }
       await record(actor, "connection.create", created, { provider_type: created.providerType });
-      return toConnectionView(created);
+      return toConnectionView(created, true);
     },
 
     async update(actor: Actor, id: string, input: unknown): Promise<ConnectionView> {
@@ -436,7 +468,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
       await record(actor, "connection.update", updated, {
         fields: body.api_key !== undefined ? [...changed, "api_key"] : changed,
       });
-      return toConnectionView(updated);
+      return toConnectionView(updated, true);
     },
 
     /** Makes this connection its owner's default; the previous default is cleared in the same transaction. */
@@ -452,7 +484,7 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
         }),
       );
       await record(actor, "connection.set_default", updated);
-      return toConnectionView(updated);
+      return toConnectionView(updated, true);
     },
 
     async delete(actor: Actor, id: string): Promise<void> {
@@ -485,16 +517,11 @@ export function createConnectionsService(deps: ConnectionsServiceDeps) {
 
     /** For the health check and the gateway: a connection the actor may use, as stored. */
     findUsable: findReadable,
-    /** Whether the actor may change this connection (and so the state every user of it sees). */
-    async mayChange(actor: Actor, c: ConnectionRecord): Promise<boolean> {
-      try {
-        await assertCanWrite(actor, c.scope, c.userId, c.orgId);
-        return true;
-      } catch (error) {
-        if (isAppError(error)) return false;
-        throw error;
-      }
-    },
+    /**
+     * Whether the actor may change this connection (and so the state every user of it sees), and
+     * see all of it: where it points, how it authenticates, upstream errors naming its host.
+     */
+    mayChange,
   };
 }
 

@@ -13,7 +13,7 @@ export async function seedDefaultConnection(deps: {
   connections: Pick<ConnectionsService, "create" | "setDefault">;
 }): Promise<{ created: boolean; connection: ConnectionView }> {
   const existing = await deps.repo.defaultOf("system");
-  if (existing) return { created: false, connection: toConnectionView(existing) };
+  if (existing) return { created: false, connection: toConnectionView(existing, true) };
   const actor = systemActor("seed");
   const named = await deps.repo.findByOwnerAndName("system", "ollama");
   if (named) return { created: false, connection: await deps.connections.setDefault(actor, named.id) };

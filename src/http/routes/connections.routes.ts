@@ -22,6 +22,11 @@ const common = { tags: ["connections"], security: [{ bearer: [] }] };
 const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 const ConnectionRef = Type.Ref("Connection");
 
+const USAGE_VIEW =
+  "A caller who may use a connection but not change it (`can_manage` false: a non-admin and a system " +
+  "connection, a plain member and their org's connection) gets its usage view: base_url, " +
+  "api_key_hint, api_key_ref, config and last_error are null.";
+
 /** Connections (seed 003's /api/llm-providers): every rule lives in the connections service. */
 export async function connectionsRoutes(app: HttpApp, deps: ConnectionsRoutesDeps): Promise<void> {
   app.get(
@@ -30,7 +35,9 @@ export async function connectionsRoutes(app: HttpApp, deps: ConnectionsRoutesDep
       schema: {
         ...common,
         summary: "Connections the caller can use: their own, their organizations', the system's",
-        description: "Ordered by is_default descending, then created_at descending. Keys are never returned.",
+        description:
+          "Ordered by is_default descending, then created_at descending. Keys are never returned. " +
+          USAGE_VIEW,
         response: { 200: ConnectionList, ...problemResponses(401) },
       },
     },
@@ -64,6 +71,7 @@ export async function connectionsRoutes(app: HttpApp, deps: ConnectionsRoutesDep
       schema: {
         ...common,
         summary: "One connection",
+        description: USAGE_VIEW,
         params: IdParams,
         response: { 200: ConnectionRef, ...problemResponses(401, 404, 422) },
       },
