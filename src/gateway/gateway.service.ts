@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { UserActor } from "../domain/actor.js";
+import { isAdmin, type UserActor } from "../domain/actor.js";
 import {
   ConnectionNotCallable,
   type ConnectionTargetDeps,
@@ -90,9 +90,16 @@ export function createGateway(deps: GatewayDeps) {
 
   // A literal, not a spread of the resolution: this runs for every call, and a spread showed up
   // at about 1% of the gateway's CPU in profiles.
-  const callable = (r: Resolution): Callable | undefined =>
+  // An admin may change system connections, so their errors keep the host: the resolution, cached
+  // per user, leaves that to the request's actor.
+  const callable = (r: Resolution, admin: boolean): Callable | undefined =>
     r.model
-      ? { connection: r.connection, model: r.model, adapter: deps.adapterFor(r.connection.providerType) }
+      ? {
+          connection: r.connection,
+          model: r.model,
+          adapter: deps.adapterFor(r.connection.providerType),
+          label: admin && r.connection.scope === "system" ? undefined : r.label,
+        }
       : undefined;
 
   /**
@@ -118,7 +125,8 @@ export function createGateway(deps: GatewayDeps) {
         `The connection ${first.connection.name} has no default model: name one`,
       );
     }
-    return chain.map(callable).filter((r): r is Callable => r !== undefined);
+    const admin = isAdmin(actor);
+    return chain.map((r) => callable(r, admin)).filter((r): r is Callable => r !== undefined);
   }
 
   /** Whether a failure of one connection is worth trying the next for (not the caller's own mistake). */
@@ -139,7 +147,7 @@ export function createGateway(deps: GatewayDeps) {
     for (const [i, resolution] of chain.entries()) {
       onAttempt(resolution);
       try {
-        const target = await connectionTarget(deps, resolution.connection);
+        const target = await connectionTarget(deps, resolution.connection, resolution.label);
         return { resolution, value: await withRetries(() => call(resolution, target), retry, signal) };
       } catch (error) {
         if (i === chain.length - 1 || signal.aborted || !worthFallingBack(error)) throw error;

@@ -3,6 +3,7 @@ import { request, type Dispatcher } from "undici";
 import { ProviderError, sanitizeUpstreamText, type ProviderErrorKind } from "./errors.js";
 import type { CancelSignal } from "./cancel-signal.js";
 import { DONE } from "./iteration-done.js";
+import type { ProviderTarget } from "./spec.js";
 
 /**
  * Upstream HTTP for every adapter: undici on the dispatcher the target carries (the SSRF guard),
@@ -36,6 +37,8 @@ export interface UpstreamCallOptions {
   dispatcher: Dispatcher;
   /** Strings to redact from anything the upstream says back (the API key, secret header values). */
   secrets: readonly string[];
+  /** Names the upstream in messages in place of the URL's host/path: the target's label (spec.ts). */
+  label?: string;
   /** A 2xx body larger than this is bad_response. Default 16 MiB. */
   maxBodyBytes?: number;
   /** Reads a wire format's error body; default readGenericUpstreamError. */
@@ -115,7 +118,7 @@ export async function postStream(
   options: UpstreamStreamOptions,
 ): Promise<UpstreamStream> {
   const payload = JSON.stringify(body); // a body that cannot be sent is the caller's error, thrown as it is
-  const where = describeUrl(url, options.secrets);
+  const where = options.label ?? describeUrl(url, options.secrets);
   const call = startCall(options, where);
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
 
@@ -173,7 +176,7 @@ async function requestJson(
   payload: string | undefined,
   options: UpstreamCallOptions,
 ): Promise<unknown> {
-  const where = describeUrl(url, options.secrets);
+  const where = options.label ?? describeUrl(url, options.secrets);
   const call = startCall(options, where);
   try {
     let response: Dispatcher.ResponseData;
@@ -285,7 +288,14 @@ function startCall(options: UpstreamCallOptions, where: string): CallControl {
       stopTimer();
       caller?.removeEventListener("abort", onAbort);
     },
-    failure: (error) => callFailure(error, { where, timeoutMs: budgetMs, timedOut: () => timedOut, caller }),
+    failure: (error) =>
+      callFailure(error, {
+        where,
+        labelled: options.label !== undefined,
+        timeoutMs: budgetMs,
+        timedOut: () => timedOut,
+        caller,
+      }),
   };
 }
 
@@ -426,6 +436,18 @@ const containsSecret = (text: string, secrets: readonly string[]) =>
     (secret) => secret.length > 0 && (text.includes(secret) || text.includes(encodeURIComponent(secret))),
   );
 
+/**
+ * How messages name a target's upstream: its label when it has one (a caller who may not change the
+ * connection is not to learn where it points), else describeUrl's host/path.
+ */
+export function describeTarget(
+  target: Pick<ProviderTarget, "label">,
+  url: string | URL,
+  secrets: readonly string[] = [],
+): string {
+  return target.label ?? describeUrl(url, secrets);
+}
+
 /** host[:port]/path, for messages: no userinfo, no query (Google's `key=` must never show). */
 export function describeUrl(url: string | URL, secrets: readonly string[] = []): string {
   // A URL string with no userinfo, query or secret says nothing its description does not, so it is
@@ -540,8 +562,22 @@ const PERMANENT_CONNECT_CODES = new Set([
 
 function callFailure(
   error: unknown,
-  context: { where: string; timeoutMs: number; timedOut: () => boolean; caller: CancelSignal | undefined },
+  context: {
+    where: string;
+    /** `where` is a label: the SSRF guard's refusal, which names the host and address, is reworded. */
+    labelled: boolean;
+    timeoutMs: number;
+    timedOut: () => boolean;
+    caller: CancelSignal | undefined;
+  },
 ): unknown {
+  if (error instanceof ProviderError && error.kind === "blocked_address" && context.labelled) {
+    return new ProviderError(
+      "blocked_address",
+      `refused to connect to ${context.where}: its address is not allowed for this connection`,
+      { cause: error },
+    );
+  }
   if (error instanceof ProviderError) return error; // the SSRF guard's refusal or our timeout, as it is
   if (context.caller?.aborted) return context.caller.reason;
   if (context.timedOut()) {

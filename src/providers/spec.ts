@@ -64,6 +64,12 @@ export interface ProviderTarget {
    * go out on undici's unguarded global dispatcher by omission.
    */
   dispatcher: Dispatcher;
+  /**
+   * Names the upstream in error messages in place of its host/path (e.g. `connection "gpt-shared"`):
+   * set when the caller may use the connection but not change it, and so is not to learn where it
+   * points. Unset, messages say host/path, which the connection's managers need to debug it.
+   */
+  label?: string;
 }
 
 export interface ModelInfo {

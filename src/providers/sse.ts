@@ -19,7 +19,7 @@ export interface SseEvent {
 }
 
 export interface StreamReadOptions {
-  /** For messages: host/path, as describeUrl gives it. Default "the upstream". */
+  /** For messages: host/path or the target's label, as describeTarget gives it. Default "the upstream". */
   where?: string;
   /** Redacted from any excerpt of what the upstream sent. */
   secrets?: readonly string[];

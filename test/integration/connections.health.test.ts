@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEachDialect } from "../support/databases.js";
 import { startFakeAnthropic } from "../support/fake-upstreams/anthropic.js";
 import type { FakeUpstream } from "../support/fake-upstreams/fake-server.js";
@@ -191,6 +191,113 @@ describeEachDialect("POST /api/llm-providers/{id}/test and GET …/models", (dia
     const byAdmin = await test(t().admin, id);
     expect(byAdmin.json().health_status).toBe("failed");
     expect((await stored()).health_status).toBe("failed");
+  });
+
+  describe("upstream errors name the connection, not its host, to a caller who may not change it", () => {
+    const tag = () => Math.random().toString(36).slice(2, 8);
+    const models = (user: TestUser, id: string) =>
+      t().app.inject({ url: `/api/llm-providers/${id}/models`, headers: user.headers });
+    /** The test's error and the model listing's 502 detail, as `user` gets them. */
+    async function failuresSeenBy(user: TestUser, id: string): Promise<string[]> {
+      const tested = await test(user, id);
+      expect(tested.statusCode, tested.body).toBe(200);
+      expect(tested.json().health_status).toBe("failed");
+      const listed = await models(user, id);
+      expect(listed.statusCode, listed.body).toBe(502);
+      return [tested.json().error as string, listed.json().detail as string];
+    }
+    // The fake refuses the connections' key: both calls fail with the upstream's 401.
+    const wrongKey = "sk-not-the-right-key-111111111111";
+    const host = () => new URL(fakes.openai!.url).host;
+
+    it("a system connection: a plain user's test and model listing name it, the admin's name the host", async () => {
+      await allowPrivate();
+      const user = await t().newUser();
+      const name = `shared-${tag()}`;
+      const id = await connect(t().admin, {
+        name,
+        scope: "system",
+        provider_type: "openai-compatible",
+        base_url: `${fakes.openai!.url}/v1`,
+        api_key: wrongKey,
+      });
+      for (const message of await failuresSeenBy(user, id)) {
+        expect(message).toContain(`connection "${name}"`);
+        expect(message).toContain("HTTP 401");
+        expect(message).not.toContain(host());
+      }
+      for (const message of await failuresSeenBy(t().admin, id)) {
+        expect(message).toContain(`${host()}/v1/models`);
+      }
+    });
+
+    it("an org connection: a member's name it, an owner's and an org admin's name the host; so does a user's own", async () => {
+      await allowPrivate();
+      const owner = await t().newUser();
+      const orgAdmin = await t().newUser();
+      const member = await t().newUser();
+      const org = await t().app.inject({
+        method: "POST",
+        url: "/api/orgs",
+        headers: owner.headers,
+        payload: { name: `Org ${tag()}` },
+      });
+      expect(org.statusCode, org.body).toBe(201);
+      const orgId = org.json().id as string;
+      for (const [who, role] of [
+        [orgAdmin, "admin"],
+        [member, "member"],
+      ] as const) {
+        const invited = await t().app.inject({
+          method: "POST",
+          url: `/api/orgs/${orgId}/members`,
+          headers: owner.headers,
+          payload: { email: who.email, role },
+        });
+        expect(invited.statusCode, invited.body).toBe(201);
+        const accepted = await t().app.inject({
+          method: "POST",
+          url: `/api/orgs/${orgId}/invitation/accept`,
+          headers: who.headers,
+        });
+        expect(accepted.statusCode, accepted.body).toBe(200);
+      }
+      const name = `team-${tag()}`;
+      const id = await connect(owner, {
+        name,
+        scope: "org",
+        org_id: orgId,
+        provider_type: "openai-compatible",
+        base_url: `${fakes.openai!.url}/v1`,
+        api_key: wrongKey,
+      });
+      for (const message of await failuresSeenBy(member, id)) {
+        expect(message).toContain(`connection "${name}"`);
+        expect(message).not.toContain(host());
+      }
+      for (const manager of [owner, orgAdmin]) {
+        for (const message of await failuresSeenBy(manager, id)) expect(message).toContain(host());
+      }
+      const own = await connect(member, {
+        name: `own-${tag()}`,
+        provider_type: "openai-compatible",
+        base_url: `${fakes.openai!.url}/v1`,
+        api_key: wrongKey,
+      });
+      for (const message of await failuresSeenBy(member, own)) expect(message).toContain(host());
+
+      // The address guard's refusal names the host and its address: a member gets the connection.
+      await t().setting("connections.allow_private_base_urls", false);
+      try {
+        const refused = await test(member, id);
+        expect(refused.json().error).toMatch(/^refused to connect to connection ".+": .*not allowed/);
+        expect(refused.body).not.toContain(host());
+        expect(refused.body).not.toContain("127.0.0.1");
+        expect((await test(owner, id)).json().error).toContain("127.0.0.1");
+      } finally {
+        await allowPrivate();
+      }
+    });
   });
 
   it("POST /api/users/me/llm-profile/test tests the profile's connection", async () => {

@@ -6,6 +6,7 @@ import { AppError } from "../errors.js";
 import type { SettingsService } from "../settings/settings.service.js";
 import type { ConnectionCheckLimit } from "./connection-check-limit.js";
 import type { ConnectionTestResult, ModelList } from "./connection-health.schemas.js";
+import { connectionLabel } from "./connection-label.js";
 import { ConnectionNotCallable, connectionTarget } from "./connection-target.js";
 import type { ConnectionRecord, ConnectionsRepo } from "./connections.repo.js";
 import type { ConnectionsService } from "./connections.service.js";
@@ -33,11 +34,15 @@ export interface ConnectionHealthDeps {
 export function createConnectionHealth(deps: ConnectionHealthDeps) {
   const now = deps.now ?? (() => new Date());
 
-  const targetFor = (c: ConnectionRecord) => connectionTarget(deps, c);
+  /** A caller who may not change the connection gets upstream errors that name it, not its host. */
+  const targetFor = (c: ConnectionRecord, mayChange: boolean) =>
+    connectionTarget(deps, c, mayChange ? undefined : connectionLabel(c));
 
   /**
    * Runs the check on a connection the caller was already allowed to use, and records the result:
-   * at once, or (periodic checks) failed only after `failureThreshold` failures in a row.
+   * at once, or (periodic checks) failed only after `failureThreshold` failures in a row. `record`
+   * false is a caller who may not change the connection: nothing is recorded, and its error names
+   * the connection instead of the upstream's host (what is recorded keeps the host, for managers).
    */
   async function check(
     c: ConnectionRecord,
@@ -48,7 +53,9 @@ export function createConnectionHealth(deps: ConnectionHealthDeps) {
     const testedAt = options.testedAt ?? now();
     let result: ConnectionTestResult;
     try {
-      const health = await deps.adapterFor(c.providerType).checkHealth(await targetFor(c));
+      const health = await deps
+        .adapterFor(c.providerType)
+        .checkHealth(await targetFor(c, options.record !== false));
       result = {
         health_status: "ok",
         latency_ms: Math.round(health.latencyMs),
@@ -91,12 +98,16 @@ export function createConnectionHealth(deps: ConnectionHealthDeps) {
       return check(c, { record: await deps.connections.mayChange(actor, c) });
     },
 
-    /** The upstream's model list; counted against the caller's limit as a test is. */
+    /**
+     * The upstream's model list; counted against the caller's limit as a test is. Its errors name
+     * the upstream's host for the connection's managers only, as a test's do.
+     */
     async models(actor: Actor, id: string): Promise<ModelList> {
       const c = await deps.connections.findUsable(actor, id);
       await deps.limit.admit(actor);
+      const mayChange = await deps.connections.mayChange(actor, c);
       try {
-        return { items: await deps.adapterFor(c.providerType).listModels(await targetFor(c)) };
+        return { items: await deps.adapterFor(c.providerType).listModels(await targetFor(c, mayChange)) };
       } catch (error) {
         if (error instanceof ConnectionNotCallable) throw new AppError("bad_request", error.message);
         if (isProviderError(error)) throw upstreamError(error);

@@ -31,11 +31,13 @@ const sendableHeaders = new WeakSet<object>();
  * What an adapter needs to call a connection's upstream: base URL, decrypted key, timeout, headers,
  * and the SSRF-guarded dispatcher for its policy (system connections are an admin's own choice of
  * target; user and org ones follow the allow-private setting). Callers pass only connections the
- * acting user may use.
+ * acting user may use, and a `label` (connection-label.ts) when that user may not change it, so
+ * upstream errors name the connection instead of where it points.
  */
 export async function connectionTarget(
   deps: ConnectionTargetDeps,
   c: ConnectionRecord,
+  label?: string,
 ): Promise<ProviderTarget> {
   const baseUrl = effectiveBaseUrl(c.providerType, c.baseUrl);
   if (!baseUrl)
@@ -84,5 +86,6 @@ export async function connectionTarget(
       ? { apiVersion: c.config.api_version, deployment: c.config.deployment }
       : undefined,
     dispatcher: deps.dispatchers.forPolicy({ allowPrivate }),
+    label,
   };
 }

@@ -1,6 +1,7 @@
 import type { CachedMap } from "../../cache/interface.js";
 import type { OrgsRepo } from "../orgs/orgs.repo.js";
 import type { SettingsService } from "../settings/settings.service.js";
+import { connectionLabel } from "./connection-label.js";
 import type { ConnectionRecord, ConnectionsRepo } from "./connections.repo.js";
 
 /** Everything resolution needs about one user, cached per user and dropped on any change. */
@@ -11,12 +12,21 @@ export interface ResolutionCandidates {
   orgDefaults: ConnectionRecord[];
   systemDefault: ConnectionRecord | undefined;
   fallbackToSystem: boolean;
+  /** Resolution.label by connection id, made once per load rather than on every call. */
+  labels: ReadonlyMap<string, string>;
 }
 
 export interface Resolution {
   connection: ConnectionRecord;
   /** The upstream model: the part after `<connection name>/`, the bare model asked for, or the connection's own. */
   model: string | undefined;
+  /**
+   * How upstream errors name the connection to this user (connection-label.ts), when they may not
+   * change it by owning it or by an owner's or admin's role in its org: every system connection and
+   * a plain member's org connections. Whether the user is an admin, who may change system
+   * connections, is the caller's to apply (it comes with the request, see the gateway).
+   */
+  label: string | undefined;
 }
 
 export interface ConnectionResolver {
@@ -51,6 +61,9 @@ export function createConnectionResolver(deps: {
     const found = await deps.cache.getOrLoad(userId, async () => {
       const memberships = await deps.orgs.membershipsOfUser(userId);
       const orgOrder = new Map(memberships.map((m, i) => [m.orgId, i]));
+      const managedOrgs = new Set(
+        memberships.filter((m) => m.role === "owner" || m.role === "admin").map((m) => m.orgId),
+      );
       const all = await deps.repo.listVisible({ userId, orgIds: memberships.map((m) => m.orgId) });
       const usable = all
         .filter((c) => c.isEnabled)
@@ -65,6 +78,11 @@ export function createConnectionResolver(deps: {
         orgDefaults: usable.filter((c) => c.scope === "org" && c.isDefault),
         systemDefault: all.find((c) => c.scope === "system" && enabledDefault(c)),
         fallbackToSystem: await deps.settings.get("gateway.fallback_to_system_default"),
+        labels: new Map(
+          usable
+            .filter((c) => c.scope === "system" || (c.scope === "org" && !managedOrgs.has(c.orgId ?? "")))
+            .map((c) => [c.id, connectionLabel(c)]),
+        ),
       };
     });
     return found!;
@@ -83,7 +101,11 @@ export function createConnectionResolver(deps: {
           const named = c.usable.find((x) => x.name === name);
           if (named)
             return [
-              { connection: named, model: requestedModel.slice(slash + 1) || named.model || undefined },
+              {
+                connection: named,
+                model: requestedModel.slice(slash + 1) || named.model || undefined,
+                label: c.labels.get(named.id),
+              },
             ];
         }
       }
@@ -97,6 +119,7 @@ export function createConnectionResolver(deps: {
         model:
           (i === 0 ? (requestedModel ?? connection.model) : (connection.model ?? requestedModel)) ??
           undefined,
+        label: c.labels.get(connection.id),
       }));
     },
     usable: async (userId) => (await candidates(userId)).usable,

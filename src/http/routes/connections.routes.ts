@@ -22,6 +22,10 @@ const common = { tags: ["connections"], security: [{ bearer: [] }] };
 const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 const ConnectionRef = Type.Ref("Connection");
 
+const NAMED_UPSTREAM =
+  "Upstream errors name the upstream by its host and path for the connection's managers, and as the " +
+  'connection (`connection "<name>"`) for a caller who may use it but not change it.';
+
 const USAGE_VIEW =
   "A caller who may use a connection but not change it (`can_manage` false: a non-admin and a system " +
   "connection, a plain member and their org's connection) gets its usage view: base_url, " +
@@ -146,7 +150,8 @@ export async function connectionsRoutes(app: HttpApp, deps: ConnectionsRoutesDep
           "a 200 with health_status `failed` and a sanitized `error`. The result is recorded only when " +
           "the caller may change the connection. Tests and model listings together are limited per " +
           "user, admins included (`ratelimit.user_connection_checks_per_minute`, default 10): past the " +
-          "limit, 429 with Retry-After, no upstream call and nothing recorded.",
+          "limit, 429 with Retry-After, no upstream call and nothing recorded. " +
+          NAMED_UPSTREAM,
         params: IdParams,
         response: { 200: Type.Ref("ConnectionTestResult"), ...problemResponses(401, 404, 422, 429) },
       },
@@ -162,7 +167,8 @@ export async function connectionsRoutes(app: HttpApp, deps: ConnectionsRoutesDep
         summary: "The models the connection's upstream lists",
         description:
           "Counted with connection tests against the caller's `ratelimit.user_connection_checks_per_minute`: " +
-          "past the limit, 429 with Retry-After and no upstream call.",
+          "past the limit, 429 with Retry-After and no upstream call. " +
+          NAMED_UPSTREAM,
         params: IdParams,
         response: { 200: ModelList, ...problemResponses(400, 401, 404, 422, 429, 502, 504) },
       },

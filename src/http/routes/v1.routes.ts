@@ -13,6 +13,11 @@ export interface V1RoutesDeps {
 }
 
 const common = { tags: ["gateway"], security: [{ bearer: [] }] };
+/** How the gateway's error messages name the upstream: see connection-label.ts. */
+const NAMED_UPSTREAM =
+  "An upstream failure's message names the upstream by its host and path when the caller may change " +
+  'the connection, and as the connection (`connection "<name>"`) when they may only use it (a system ' +
+  "connection for a non-admin, an org's for a plain member).";
 const OpenAIError = { $ref: "OpenAIError#" };
 const errors = {
   400: OpenAIError,
@@ -48,7 +53,8 @@ export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> 
           "returns apart from the answer comes back as `reasoning_content` (in the message, or in the " +
           "deltas of a stream); `reasoning_effort` asks for it where the upstream must be asked. Anthropic's " +
           "thinking also comes as LiteLLM's `thinking_blocks`, signed, which an assistant message hands back " +
-          "so that a tool loop goes on thinking.",
+          "so that a tool loop goes on thinking. " +
+          NAMED_UPSTREAM,
         body: ChatCompletionRequest,
         response: errors,
       },
@@ -84,6 +90,7 @@ export async function v1Routes(app: HttpApp, deps: V1RoutesDeps): Promise<void> 
       schema: {
         ...common,
         summary: "Embeddings on the caller's resolved connection",
+        description: NAMED_UPSTREAM,
         body: EmbeddingsRequest,
         response: errors,
       },

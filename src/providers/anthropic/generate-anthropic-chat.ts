@@ -1,5 +1,5 @@
 import type { ChatRequest, ChatResult } from "../chat-spec.js";
-import { describeUrl, joinUrl, postJson } from "../http.js";
+import { describeTarget, joinUrl, postJson } from "../http.js";
 import { secretsOf } from "../request-headers.js";
 import type { ProviderTarget } from "../spec.js";
 import { readAnthropicError } from "./anthropic-error.js";
@@ -21,8 +21,9 @@ export async function generateAnthropicChat(
     timeoutMs: target.timeoutMs,
     signal,
     dispatcher: target.dispatcher,
+    label: target.label,
     secrets: secretsOf(target),
     readError: readAnthropicError,
   });
-  return { ...parseAnthropicResponse(answer, describeUrl(url)), warnings };
+  return { ...parseAnthropicResponse(answer, describeTarget(target, url)), warnings };
 }

@@ -1,5 +1,5 @@
 import type { ChatRequest, ChatStream } from "../chat-spec.js";
-import { describeUrl, joinUrl, postStream } from "../http.js";
+import { describeTarget, joinUrl, postStream } from "../http.js";
 import { secretsOf } from "../request-headers.js";
 import { cancelStream, startChatStream, expectStreamContentType } from "../run-chat-stream-parser.js";
 import type { ProviderTarget } from "../spec.js";
@@ -22,13 +22,14 @@ export async function streamAnthropicChat(
 ): Promise<ChatStream> {
   const { body, warnings } = convertToAnthropicRequest(request, { stream: true });
   const url = joinUrl(target.baseUrl, "v1/messages");
-  const where = describeUrl(url);
+  const where = describeTarget(target, url);
   const secrets = secretsOf(target);
   const response = await postStream(url, body, {
     headers: anthropicHeaders(target),
     timeoutMs: target.timeoutMs,
     signal,
     dispatcher: target.dispatcher,
+    label: target.label,
     secrets,
     readError: readAnthropicError,
     accept: "text/event-stream",

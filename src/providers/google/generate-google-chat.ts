@@ -1,5 +1,5 @@
 import type { ChatRequest, ChatResult } from "../chat-spec.js";
-import { describeUrl, joinUrl, postJson } from "../http.js";
+import { describeTarget, joinUrl, postJson } from "../http.js";
 import { secretsOf } from "../request-headers.js";
 import type { ProviderTarget } from "../spec.js";
 import { convertToGoogleRequest } from "./convert-to-google-request.js";
@@ -22,8 +22,9 @@ export async function generateGoogleChat(
     timeoutMs: target.timeoutMs,
     signal,
     dispatcher: target.dispatcher,
+    label: target.label,
     secrets: secretsOf(target),
     readError: readGoogleError,
   });
-  return { ...parseGoogleResponse(answer, describeUrl(url)), warnings };
+  return { ...parseGoogleResponse(answer, describeTarget(target, url)), warnings };
 }

@@ -2,7 +2,7 @@ import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { startDeadline } from "../deadline.js";
 import { expectShape } from "../expect-shape.js";
-import { describeUrl, getJson, joinUrl } from "../http.js";
+import { describeTarget, getJson, joinUrl } from "../http.js";
 import { MAX_LISTING_PAGES, positiveInteger } from "../read-model-fields.js";
 import { secretsOf } from "../request-headers.js";
 import type { ModelInfo, ProviderTarget } from "../spec.js";
@@ -42,13 +42,14 @@ export async function listGoogleModels(target: ProviderTarget, signal?: CancelSi
   let pageToken: string | undefined;
   for (let page = 0; page < MAX_LISTING_PAGES; page++) {
     const url = joinUrl(target.baseUrl, "v1beta/models", { pageSize: PAGE_SIZE, pageToken });
-    const where = describeUrl(url);
+    const where = describeTarget(target, url);
     const body = await getJson(url, {
       headers,
       timeoutMs: deadline.remainingMs(where),
       budgetMs: target.timeoutMs,
       signal,
       dispatcher: target.dispatcher,
+      label: target.label,
       secrets,
       readError: readGoogleError,
     });

@@ -1,5 +1,5 @@
 import type { ChatRequest, ChatStream } from "../chat-spec.js";
-import { describeUrl, joinUrl, postStream } from "../http.js";
+import { describeTarget, joinUrl, postStream } from "../http.js";
 import { secretsOf } from "../request-headers.js";
 import { cancelStream, expectStreamContentType, startChatStream } from "../run-chat-stream-parser.js";
 import type { ProviderTarget } from "../spec.js";
@@ -25,13 +25,14 @@ export async function streamGoogleChat(
   const url = joinUrl(target.baseUrl, `v1beta/${googleModelPath(request.model)}:streamGenerateContent`, {
     alt: "sse",
   });
-  const where = describeUrl(url);
+  const where = describeTarget(target, url);
   const secrets = secretsOf(target);
   const response = await postStream(url, body, {
     headers: googleHeaders(target),
     timeoutMs: target.timeoutMs,
     signal,
     dispatcher: target.dispatcher,
+    label: target.label,
     secrets,
     readError: readGoogleError,
     accept: "text/event-stream",

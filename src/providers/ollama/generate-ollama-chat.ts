@@ -1,5 +1,5 @@
 import type { ChatRequest, ChatResult } from "../chat-spec.js";
-import { describeUrl, joinUrl, postJson } from "../http.js";
+import { describeTarget, joinUrl, postJson } from "../http.js";
 import { secretsOf } from "../request-headers.js";
 import type { ProviderTarget } from "../spec.js";
 import { convertToOllamaRequest } from "./convert-to-ollama-request.js";
@@ -20,7 +20,8 @@ export async function generateOllamaChat(
     timeoutMs: target.timeoutMs,
     signal,
     dispatcher: target.dispatcher,
+    label: target.label,
     secrets: secretsOf(target),
   });
-  return { ...parseOllamaResponse(answer, describeUrl(url)), warnings };
+  return { ...parseOllamaResponse(answer, describeTarget(target, url)), warnings };
 }

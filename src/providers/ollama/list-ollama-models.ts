@@ -2,7 +2,7 @@ import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { ProviderError } from "../errors.js";
 import { expectShape } from "../expect-shape.js";
-import { describeUrl, getJson, joinUrl } from "../http.js";
+import { describeTarget, getJson, joinUrl } from "../http.js";
 import { secretsOf } from "../request-headers.js";
 import type { ModelInfo, ProviderTarget } from "../spec.js";
 import { ollamaHeaders } from "./ollama-headers.js";
@@ -31,9 +31,10 @@ export async function listOllamaModels(target: ProviderTarget, signal?: CancelSi
     timeoutMs: target.timeoutMs,
     signal,
     dispatcher: target.dispatcher,
+    label: target.label,
     secrets: secretsOf(target),
   });
-  const where = describeUrl(url);
+  const where = describeTarget(target, url);
   const tags = expectShape(OllamaTags, body, where);
   return tags.models.map((entry, index) => {
     const id = entry.name ?? entry.model;

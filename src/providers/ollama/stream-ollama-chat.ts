@@ -1,5 +1,5 @@
 import type { ChatRequest, ChatStream } from "../chat-spec.js";
-import { describeUrl, joinUrl, postStream } from "../http.js";
+import { describeTarget, joinUrl, postStream } from "../http.js";
 import { secretsOf } from "../request-headers.js";
 import { cancelStream, expectStreamContentType, startChatStream } from "../run-chat-stream-parser.js";
 import type { ProviderTarget } from "../spec.js";
@@ -21,13 +21,14 @@ export async function streamOllamaChat(
 ): Promise<ChatStream> {
   const { body, warnings } = convertToOllamaRequest(request, { stream: true });
   const url = joinUrl(target.baseUrl, "api/chat");
-  const where = describeUrl(url);
+  const where = describeTarget(target, url);
   const secrets = secretsOf(target);
   const response = await postStream(url, body, {
     headers: ollamaHeaders(target),
     timeoutMs: target.timeoutMs,
     signal,
     dispatcher: target.dispatcher,
+    label: target.label,
     secrets,
     accept: "application/x-ndjson",
   });

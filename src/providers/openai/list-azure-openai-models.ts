@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { expectShape } from "../expect-shape.js";
-import { describeUrl, getJson, joinUrl } from "../http.js";
+import { describeTarget, getJson, joinUrl } from "../http.js";
 import { optionalString } from "../read-model-fields.js";
 import { secretsOf } from "../request-headers.js";
 import type { ModelInfo, ProviderTarget } from "../spec.js";
@@ -39,9 +39,10 @@ export async function listAzureOpenAIModels(
     timeoutMs: target.timeoutMs,
     signal,
     dispatcher: target.dispatcher,
+    label: target.label,
     secrets: secretsOf(target),
   });
-  const list = expectShape(AzureModelList, body, describeUrl(url));
+  const list = expectShape(AzureModelList, body, describeTarget(target, url));
   const deployment = target.azure?.deployment;
   if (deployment) return [{ id: deployment, owned_by: "azure" }];
   return list.data.map((model) => ({ id: model.id, owned_by: optionalString(model.owned_by) }));

@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { expectShape } from "../expect-shape.js";
-import { describeUrl, getJson, joinUrl } from "../http.js";
+import { describeTarget, getJson, joinUrl } from "../http.js";
 import { optionalString, positiveInteger } from "../read-model-fields.js";
 import { secretsOf } from "../request-headers.js";
 import type { ModelInfo, ProviderTarget } from "../spec.js";
@@ -34,9 +34,10 @@ export async function listOpenAIModels(target: ProviderTarget, signal?: CancelSi
     timeoutMs: target.timeoutMs,
     signal,
     dispatcher: target.dispatcher,
+    label: target.label,
     secrets: secretsOf(target),
   });
-  const list = expectShape(OpenAIModelList, body, describeUrl(url));
+  const list = expectShape(OpenAIModelList, body, describeTarget(target, url));
   return list.data.map((model) => ({
     id: model.id,
     owned_by: optionalString(model.owned_by),

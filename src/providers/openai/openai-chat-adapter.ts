@@ -1,5 +1,5 @@
 import type { ChatAdapter, EmbeddingsRequest, EmbeddingsResult } from "../chat-spec.js";
-import { describeUrl, postJson, postStream, type UpstreamCallOptions } from "../http.js";
+import { describeTarget, postJson, postStream, type UpstreamCallOptions } from "../http.js";
 import { secretsOf } from "../request-headers.js";
 import type { ProviderTarget } from "../spec.js";
 import { readSseEvents } from "../sse.js";
@@ -33,6 +33,7 @@ export function createOpenAIChatAdapter(endpoints: OpenAIEndpoints): OpenAIChatA
     timeoutMs: target.timeoutMs,
     signal,
     dispatcher: target.dispatcher,
+    label: target.label,
     secrets: secretsOf(target),
     readError: readOpenAIError,
   });
@@ -44,7 +45,7 @@ export function createOpenAIChatAdapter(endpoints: OpenAIEndpoints): OpenAIChatA
       const { body, warnings } = convertToOpenAIRequest(request, { stream: false });
       const url = endpoints.chatCompletionsUrl(target, request.model);
       const answer = await postJson(url, body, callOptions(target, signal));
-      return parseOpenAIChatResponse(answer, describeUrl(url), warnings);
+      return parseOpenAIChatResponse(answer, describeTarget(target, url), warnings);
     },
 
     async doStream(target, request, signal) {
@@ -53,7 +54,7 @@ export function createOpenAIChatAdapter(endpoints: OpenAIEndpoints): OpenAIChatA
       const options = callOptions(target, signal);
       // postStream asks for text/event-stream by default.
       const upstream = await postStream(url, body, options);
-      const where = describeUrl(url, options.secrets);
+      const where = describeTarget(target, url, options.secrets);
       const stream = await readOpenAIChatStream(
         readSseEvents(upstream.body, { where, secrets: options.secrets }),
         { where, secrets: options.secrets, cancel: upstream.cancel, started: upstream.started },
@@ -72,7 +73,7 @@ export function createOpenAIChatAdapter(endpoints: OpenAIEndpoints): OpenAIChatA
         convertToOpenAIEmbeddingsRequest(request),
         callOptions(target, signal),
       );
-      return parseOpenAIEmbeddingsResponse(answer, describeUrl(url));
+      return parseOpenAIEmbeddingsResponse(answer, describeTarget(target, url));
     },
   };
 }
