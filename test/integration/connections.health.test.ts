@@ -6,6 +6,7 @@ import { startFakeGoogle } from "../support/fake-upstreams/google.js";
 import { startFakeOllama } from "../support/fake-upstreams/ollama.js";
 import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
 import { type TestUser, useTestApp } from "../support/http-harness.js";
+import { orgWithMembers } from "../support/org-with-members.js";
 
 const KEY = "sk-health-check-secret-0123456789";
 
@@ -236,32 +237,10 @@ describeEachDialect("POST /api/llm-providers/{id}/test and GET …/models", (dia
       const owner = await t().newUser();
       const orgAdmin = await t().newUser();
       const member = await t().newUser();
-      const org = await t().app.inject({
-        method: "POST",
-        url: "/api/orgs",
-        headers: owner.headers,
-        payload: { name: `Org ${tag()}` },
-      });
-      expect(org.statusCode, org.body).toBe(201);
-      const orgId = org.json().id as string;
-      for (const [who, role] of [
+      const orgId = await orgWithMembers(t().app, owner, [
         [orgAdmin, "admin"],
         [member, "member"],
-      ] as const) {
-        const invited = await t().app.inject({
-          method: "POST",
-          url: `/api/orgs/${orgId}/members`,
-          headers: owner.headers,
-          payload: { email: who.email, role },
-        });
-        expect(invited.statusCode, invited.body).toBe(201);
-        const accepted = await t().app.inject({
-          method: "POST",
-          url: `/api/orgs/${orgId}/invitation/accept`,
-          headers: who.headers,
-        });
-        expect(accepted.statusCode, accepted.body).toBe(200);
-      }
+      ]);
       const name = `team-${tag()}`;
       const id = await connect(owner, {
         name,

@@ -8,6 +8,7 @@ import { startFakeGoogle } from "../support/fake-upstreams/google.js";
 import { startFakeOllama } from "../support/fake-upstreams/ollama.js";
 import { startFakeOpenAI } from "../support/fake-upstreams/openai.js";
 import { type TestUser, useTestApp } from "../support/http-harness.js";
+import { orgWithMembers } from "../support/org-with-members.js";
 
 // Real: the HTTP app, its services, a database of each dialect, and fake upstreams on loopback: one
 // that refuses the connections' key (HTTP 401, read in http.ts), others that answer bodies of the
@@ -105,32 +106,10 @@ describeEachDialect(
       const owner = await t().newUser();
       const orgAdmin = await t().newUser();
       const member = await t().newUser();
-      const org = await t().app.inject({
-        method: "POST",
-        url: "/api/orgs",
-        headers: owner.headers,
-        payload: { name: `Org ${tag()}` },
-      });
-      expect(org.statusCode, org.body).toBe(201);
-      const orgId = org.json<{ id: string }>().id;
-      for (const [who, role] of [
+      const orgId = await orgWithMembers(t().app, owner, [
         [orgAdmin, "admin"],
         [member, "member"],
-      ] as const) {
-        const invited = await t().app.inject({
-          method: "POST",
-          url: `/api/orgs/${orgId}/members`,
-          headers: owner.headers,
-          payload: { email: who.email, role },
-        });
-        expect(invited.statusCode, invited.body).toBe(201);
-        const accepted = await t().app.inject({
-          method: "POST",
-          url: `/api/orgs/${orgId}/invitation/accept`,
-          headers: who.headers,
-        });
-        expect(accepted.statusCode, accepted.body).toBe(200);
-      }
+      ]);
       const prefix = `org-${tag()}`;
       await pair(owner, prefix, { scope: "org", org_id: orgId });
       expectNamed(await messagesSeenBy(member, prefix), prefix);
