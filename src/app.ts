@@ -71,7 +71,7 @@ import {
 } from "./secrets/connection-secret-store.js";
 import { deriveKey } from "./secrets/derive-key.js";
 import { connectionAad, decryptSecret, encryptSecret } from "./secrets/envelope.js";
-import { decryptHeaderValues, encryptHeaderValues } from "./secrets/header-values.js";
+import { decryptHeaderValues, headerValueCipher } from "./secrets/header-values.js";
 import { keyHint } from "./secrets/key-hint.js";
 import { createKeyring, type Keyring } from "./secrets/keyring.js";
 import { resolveMasterKey } from "./secrets/master-key.js";
@@ -171,8 +171,7 @@ export async function composeSwitchyard(config: Config, options: ComposeOptions 
     connectionSecrets = {
       encrypt: (plaintext, id, ownerKey) => encryptSecret(keyring, plaintext, connectionAad(id, ownerKey)),
       hint: (plaintext) => keyHint(plaintext) || null,
-      encryptHeaders: (values, id, ownerKey) => encryptHeaderValues(keyring, values, id, ownerKey),
-      decryptHeaders: (blob, id, ownerKey) => decryptHeaderValues(keyring, blob, id, ownerKey),
+      ...headerValueCipher(keyring),
     };
     // Here rather than in a migration, which has no master key; every instance may run it at once.
     const sealed = await sealPlainHeaderValues({

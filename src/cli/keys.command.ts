@@ -11,7 +11,7 @@ import {
   holdsEncryptedConnectionSecrets,
 } from "../secrets/connection-secret-store.js";
 import { connectionHeadersAad } from "../secrets/envelope.js";
-import { decryptHeaderValues, encryptHeaderValues } from "../secrets/header-values.js";
+import { headerValueCipher } from "../secrets/header-values.js";
 import { createKeyring } from "../secrets/keyring.js";
 import { resolveMasterKey } from "../secrets/master-key.js";
 import { type RotationProgress, rotateSecrets } from "../secrets/rotate.js";
@@ -68,10 +68,7 @@ export function keysCommand(): Command {
           const sealed = await sealPlainHeaderValues({
             db: handle.db,
             repo: createConnectionsRepo({ db: handle.db, dialect: handle.dialect }),
-            secrets: {
-              encryptHeaders: (values, id, ownerKey) => encryptHeaderValues(keyring, values, id, ownerKey),
-              decryptHeaders: (blob, id, ownerKey) => decryptHeaderValues(keyring, blob, id, ownerKey),
-            },
+            secrets: headerValueCipher(keyring),
             batchSize,
           });
           if (sealed.sealed > 0) {

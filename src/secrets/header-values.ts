@@ -38,3 +38,13 @@ export function decryptHeaderValues(
   }
   return values as Record<string, string>;
 }
+
+/** The pair the connections service and the seal/rotate paths take, bound to one keyring. */
+export function headerValueCipher(keyring: Keyring) {
+  return {
+    encryptHeaders: (values: Readonly<Record<string, string>>, id: string, ownerKey: string) =>
+      encryptHeaderValues(keyring, values, id, ownerKey),
+    decryptHeaders: (blob: string, id: string, ownerKey: string) =>
+      decryptHeaderValues(keyring, blob, id, ownerKey),
+  };
+}

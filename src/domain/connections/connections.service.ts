@@ -4,6 +4,7 @@ import { constraintViolation, isMissingReference, violatedConstraintName } from 
 import type { ConnectionScope, Database, MembershipRole } from "../../db/schema.js";
 import { SecretDecryptionError } from "../../secrets/envelope.js";
 import { type Actor, isAdmin } from "../actor.js";
+import { managesOrg } from "../orgs/manages-org.js";
 import type { AuditRecorder } from "../audit/audit.types.js";
 import { AppError, type FieldIssue, isAppError } from "../errors.js";
 import type { OrgsRepo } from "../orgs/orgs.repo.js";
@@ -52,8 +53,6 @@ export interface ConnectionsServiceDeps {
 }
 
 const DEFAULT_INDEX = "llm_providers_one_default_key";
-
-const managesOrg = (role: MembershipRole | undefined) => role === "owner" || role === "admin";
 
 const connectionNotFound = () => new AppError("not_found", "No connection with that id");
 

@@ -1,4 +1,5 @@
 import type { CachedMap } from "../../cache/interface.js";
+import { managesOrg } from "../orgs/manages-org.js";
 import type { OrgsRepo } from "../orgs/orgs.repo.js";
 import type { SettingsService } from "../settings/settings.service.js";
 import { connectionLabel } from "./connection-label.js";
@@ -61,9 +62,7 @@ export function createConnectionResolver(deps: {
     const found = await deps.cache.getOrLoad(userId, async () => {
       const memberships = await deps.orgs.membershipsOfUser(userId);
       const orgOrder = new Map(memberships.map((m, i) => [m.orgId, i]));
-      const managedOrgs = new Set(
-        memberships.filter((m) => m.role === "owner" || m.role === "admin").map((m) => m.orgId),
-      );
+      const managedOrgs = new Set(memberships.filter((m) => managesOrg(m.role)).map((m) => m.orgId));
       const all = await deps.repo.listVisible({ userId, orgIds: memberships.map((m) => m.orgId) });
       const usable = all
         .filter((c) => c.isEnabled)

@@ -8,6 +8,7 @@ import type { AuditRecorder } from "../audit/audit.types.js";
 import { AppError } from "../errors.js";
 import { parseInput } from "../validate.js";
 import type { Executor, OrgsRepo, StoredMember, StoredMembership, StoredOrg } from "./orgs.repo.js";
+import { managesOrg } from "./manages-org.js";
 import {
   AddMemberBody,
   CreateOrgBody,
@@ -456,7 +457,7 @@ function cleanName(name: string): string {
 
 /** Switchyard admins, and owners and admins of the org. */
 function requireManager(actor: Actor, role: OrgRole | null, message: string): void {
-  if (isAdmin(actor) || role === "owner" || role === "admin") return;
+  if (isAdmin(actor) || managesOrg(role ?? undefined)) return;
   throw new AppError("forbidden", message);
 }
 
